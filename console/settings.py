@@ -1,0 +1,185 @@
+"""The one settings module. Every knob is an environment variable with a default that
+works on a fresh checkout; the README lists them all."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name, default=""):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+STORAGE_DIR = Path(env("STORAGE_DIR", str(BASE_DIR / "data"))).resolve()
+STORAGE_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key():
+    if env("SECRET_KEY"):
+        return env("SECRET_KEY")
+    # A fresh checkout gets a random key that survives restarts (sessions and
+    # per-execution API keys stay valid) without anyone having to set one.
+    path = STORAGE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(os.urandom(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_q",
+    "functions_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "console.urls"
+WSGI_APPLICATION = "console.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{STORAGE_DIR / 'db.sqlite3'}"), conn_max_age=600
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while a worker writes; the timeout rides out
+    # short write bursts from several processes.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(STORAGE_DIR / "test-db.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+if (BASE_DIR / "node_modules").is_dir():
+    STATICFILES_DIRS.append(("vendor", BASE_DIR / "node_modules"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["functions_app.api.auth.AppwriteAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["functions_app.api.rendering.AppwriteJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "functions_app.api.rendering.LenientJSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "functions_app.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# Uploads: chunks are 5 MiB, so keep them in memory up to a little more than that.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+
+Q_CLUSTER = {
+    "name": "functions",
+    "workers": int(env("Q_WORKERS", "4")),
+    "timeout": 1000,
+    "retry": 1100,
+    "max_attempts": 1,
+    "catch_up": False,
+    "save_limit": 0,
+    "ack_failures": True,
+    "poll": float(env("Q_POLL", "0.05")),
+    "orm": "default",
+}
+if env("REDIS_URL"):
+    Q_CLUSTER.pop("orm")
+    Q_CLUSTER["redis"] = env("REDIS_URL")
+
+# Appwrite compatibility knobs (names follow Appwrite's where one exists).
+APPWRITE_VERSION = "1.8.0"
+FUNCTIONS_TIMEOUT_MAX = int(env("FUNCTIONS_TIMEOUT", "900"))
+FUNCTIONS_RUNTIMES = env_list("FUNCTIONS_RUNTIMES", "")
+FUNCTIONS_DOMAIN = env("FUNCTIONS_DOMAIN", "functions.localhost")
+COMPUTE_SIZE_LIMIT = int(env("COMPUTE_SIZE_LIMIT", "30000000"))
+COMPUTE_BUILD_SIZE_LIMIT = int(env("COMPUTE_BUILD_SIZE_LIMIT", "2000000000"))
+COMPUTE_BUILD_TIMEOUT = int(env("COMPUTE_BUILD_TIMEOUT", "900"))
+COMPUTE_CPUS = float(env("COMPUTE_CPUS", "0") or 0)
+COMPUTE_MEMORY = int(env("COMPUTE_MEMORY", "0") or 0)
+COMPUTE_INACTIVE_THRESHOLD = int(env("COMPUTE_INACTIVE_THRESHOLD", "600"))
+COMPUTE_MAINTENANCE_INTERVAL = int(env("COMPUTE_MAINTENANCE_INTERVAL", "60"))
+FUNCTIONS_CREATION_ABUSE_LIMIT = int(env("FUNCTIONS_CREATION_ABUSE_LIMIT", "0"))
+PUBLIC_URL = env("PUBLIC_URL", "http://localhost:8000")
+DOCKER_HOST = env("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,152 @@
+"""The one authentication path: project + (API key | console session | user JWT).
+
+``AppwriteAuthentication`` resolves a ``Caller``; views then check one scope with
+``require_scope``. Every queryset a view builds is scoped to ``caller.project``."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from rest_framework.authentication import BaseAuthentication, CSRFCheck
+
+from ..errors import AppwriteError
+from ..models import ApiKey, Project
+from ..models.project import hash_secret
+from ..services import keys
+
+KEY_SCOPES = ["functions.read", "functions.write", "execution.read", "execution.write"]
+GUEST_SCOPES = {"public", "global", "execution.write"}
+USER_SCOPES = {"public", "global", "execution.read", "execution.write"}
+APP_EXTRA_SCOPES = {"public", "global", "health.read", "graphql"}
+ADMIN_SCOPES = set(KEY_SCOPES) | APP_EXTRA_SCOPES
+
+
+@dataclass
+class Caller:
+    project: Project | None
+    role: str  # guests | users | apps | admin
+    scopes: set = field(default_factory=set)
+    user: object = None
+    key: ApiKey | None = None
+
+    @property
+    def privileged(self):
+        """Keys and console admins bypass execute permissions and see logs."""
+        return self.role in ("apps", "admin")
+
+    @property
+    def user_id(self):
+        return str(self.user.pk) if self.user is not None else ""
+
+    @property
+    def role_label(self):
+        return {"apps": "applications", "admin": "owner"}.get(self.role, self.role)
+
+
+def project_id_of(request):
+    return request.headers.get("X-Appwrite-Project") or request.GET.get("project") or ""
+
+
+def resolve_project(request):
+    project_id = project_id_of(request)
+    if not project_id:
+        return None
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        raise AppwriteError("project_not_found")
+    return project
+
+
+def key_caller(project, secret):
+    if secret.startswith("dynamic_"):
+        return dynamic_key_caller(project, secret[len("dynamic_") :])
+    key = ApiKey.objects.filter(secret_hash=hash_secret(secret), revoked=False).first()
+    if key is None or project is None or key.project_id != project.pk:
+        raise AppwriteError("user_unauthorized")
+    if key.expired:
+        raise AppwriteError("project_key_expired")
+    key.touch()
+    return Caller(project, "apps", set(key.scopes) | APP_EXTRA_SCOPES, key=key)
+
+
+def dynamic_key_caller(project, token):
+    try:
+        payload = keys.decode_jwt(token)
+    except keys.ExpiredToken:
+        raise AppwriteError("project_key_expired") from None
+    except keys.InvalidToken:
+        return Caller(project, "guests", set(GUEST_SCOPES))
+    if project is None or payload.get("projectId") != project.pk:
+        return Caller(project, "guests", set(GUEST_SCOPES))
+    return Caller(project, "apps", set(payload.get("scopes") or []) | APP_EXTRA_SCOPES)
+
+
+def user_caller(project, user):
+    if project is not None and project.members.filter(pk=user.pk).exists():
+        return Caller(project, "admin", set(ADMIN_SCOPES), user=user)
+    return Caller(project, "users", set(USER_SCOPES), user=user)
+
+
+def session_user(session_key):
+    session = SessionStore(session_key=session_key)
+    user_id = session.get("_auth_user_id")
+    if not user_id:
+        return None
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+def jwt_user(token):
+    try:
+        payload = keys.decode_jwt(token)
+    except (keys.InvalidToken, keys.ExpiredToken):
+        raise AppwriteError("user_jwt_invalid") from None
+    user = get_user_model().objects.filter(pk=payload.get("userId"), is_active=True).first()
+    if user is None:
+        raise AppwriteError("user_jwt_invalid")
+    return user
+
+
+def resolve_caller(request):
+    """Resolve who is calling, for the API and for function domains alike."""
+    project = resolve_project(request)
+    secret = request.headers.get("X-Appwrite-Key", "")
+    session_key = request.headers.get("X-Appwrite-Session", "")
+    if secret and session_key:
+        raise AppwriteError("user_key_and_session_set")
+    if secret:
+        return key_caller(project, secret)
+    user = None
+    if session_key:
+        user = session_user(session_key)
+    elif request.headers.get("X-Appwrite-JWT"):
+        user = jwt_user(request.headers["X-Appwrite-JWT"])
+    return user_caller(project, user) if user else Caller(project, "guests", set(GUEST_SCOPES))
+
+
+class AppwriteAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        caller = resolve_caller(request)
+        django_user = getattr(request._request, "user", None)
+        if caller.role == "guests" and django_user is not None and django_user.is_authenticated:
+            enforce_csrf(request)
+            caller = user_caller(caller.project, django_user)
+        return (caller.user, caller)
+
+
+def enforce_csrf(request):
+    """A console session cookie authenticates only with a CSRF token on unsafe methods."""
+    check = CSRFCheck(lambda req: None)
+    check.process_request(request)
+    reason = check.process_view(request, None, (), {})
+    if reason:
+        raise AppwriteError("general_unauthorized_scope", f"CSRF Failed: {reason}")
+
+
+def require_scope(caller, scope):
+    if scope in caller.scopes:
+        return
+    who = caller.user.email if caller.user is not None and caller.user.email else "User"
+    raise AppwriteError(
+        "general_unauthorized_scope",
+        f'{who} (role: {caller.role_label}) missing scopes (["{scope}"])',
+    )

@@ -1,0 +1,78 @@
+"""The base every API view shares: authentication, one scope check, Appwrite rendering."""
+
+from django.http import HttpResponse
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..errors import AppwriteError, param_invalid
+from .auth import require_scope
+from .params import UID, Invalid, request_params
+
+
+class JSONOnlyNegotiation(BaseContentNegotiation):
+    """Appwrite answers JSON whatever ``Accept`` says."""
+
+    def select_parser(self, request, parsers):
+        for parser in parsers:
+            if request.content_type.startswith(parser.media_type.split(";")[0]):
+                return parser
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class AppwriteView(APIView):
+    """Subclasses set ``scopes = {"GET": "functions.read", ...}``."""
+
+    scopes = {}
+    project_required = True
+    content_negotiation_class = JSONOnlyNegotiation
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        caller = request.auth
+        scope = self.scopes.get(request.method)
+        if scope is None:
+            raise AppwriteError("general_route_not_found")
+        require_scope(caller, scope)
+        if self.project_required and caller.project is None:
+            raise AppwriteError(
+                "general_access_forbidden",
+                "No Appwrite project was specified. Please specify your project ID when initializing your Appwrite SDK.",
+            )
+        for name, value in kwargs.items():
+            check_uid(name, value)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @property
+    def caller(self):
+        return self.request.auth
+
+    @property
+    def project(self):
+        return self.request.auth.project
+
+    def params(self):
+        return request_params(self.request)
+
+
+def check_uid(name, value):
+    try:
+        UID().clean(value)
+    except Invalid as exc:
+        raise param_invalid(name, exc.description) from None
+
+
+def ok(data, status=200):
+    return Response(data, status=status)
+
+
+def no_content():
+    """204 with a Content-Type: the Python SDK reads that header on every response."""
+    return HttpResponse(status=204, content_type="text/html; charset=UTF-8")

@@ -1,0 +1,30 @@
+"""/v1/functions/runtimes and /v1/functions/specifications."""
+
+from django.conf import settings
+
+from .. import runtimes
+from ..services import specifications
+from . import serializers
+from .base import AppwriteView, ok
+
+
+def available_runtimes():
+    allowlist = settings.FUNCTIONS_RUNTIMES
+    return [rt for rt in runtimes.registry().values() if not allowlist or rt.id in allowlist]
+
+
+class RuntimesView(AppwriteView):
+    scopes = {"GET": "public"}
+    project_required = False
+
+    def get(self, request):
+        items = [serializers.runtime(rt) for rt in available_runtimes()]
+        return ok(serializers.listing("runtimes", items))
+
+
+class SpecificationsView(AppwriteView):
+    scopes = {"GET": "functions.read"}
+
+    def get(self, request):
+        items = [serializers.specification(spec) for spec in specifications.CATALOGUE]
+        return ok(serializers.listing("specifications", items))

@@ -1,0 +1,260 @@
+"""Request parameters, validated the way Appwrite's framework does it, with its exact
+error texts: ``Param "x" is not optional.`` and ``Invalid `x` param: <description>``."""
+
+import json
+import re
+
+from croniter import croniter
+
+from .. import events, roles
+from ..errors import param_invalid, param_missing
+from ..ids import ID_PATTERN
+from ..services import specifications
+from ..services.scheduler import expand_cron
+
+MISSING = object()
+ARRAY_KEY = re.compile(r"^([^\[\]]+)\[(\d*)\]$")
+
+
+class Invalid(Exception):
+    def __init__(self, description):
+        super().__init__(description)
+        self.description = description
+
+
+# -- reading -----------------------------------------------------------------
+
+
+def _flatten_query_dict(querydict):
+    """``queries[0]=a&queries[1]=b``, ``queries[]=a`` and repeated ``queries=a`` become lists."""
+    data, arrays = {}, {}
+    for key, values in querydict.lists():
+        match = ARRAY_KEY.match(key)
+        if match:
+            index = int(match.group(2)) if match.group(2) else len(arrays.get(match.group(1), {}))
+            for offset, value in enumerate(values):
+                arrays.setdefault(match.group(1), {})[index + offset] = value
+        else:
+            data[key] = values if len(values) > 1 else values[0]
+    for name, items in arrays.items():
+        data[name] = [items[i] for i in sorted(items)]
+    return data
+
+
+def request_params(request):
+    """Query string merged with the body (JSON object or form), as Appwrite merges them."""
+    data = _flatten_query_dict(request.query_params)
+    body = request.data
+    if hasattr(body, "lists"):
+        data.update(_flatten_query_dict(body))
+    elif isinstance(body, dict):
+        data.update(body)
+    return data
+
+
+def get(data, name, validator, *, required=False, default=None):
+    """One parameter: missing or null means the default, unless it is required."""
+    value = data.get(name, MISSING)
+    if value is MISSING or value is None:
+        if required:
+            raise param_missing(name)
+        return default
+    try:
+        return validator.clean(value)
+    except Invalid as exc:
+        raise param_invalid(name, exc.description) from None
+
+
+# -- validators ----------------------------------------------------------------
+
+
+class Text:
+    def __init__(self, length, min_length=1):
+        self.length, self.min_length = length, min_length
+
+    @property
+    def description(self):
+        if self.min_length:
+            return f"Value must be a valid string and at least {self.min_length} chars and no longer than {self.length} chars"
+        return f"Value must be a valid string and no longer than {self.length} chars"
+
+    def clean(self, value):
+        if not isinstance(value, str) or not self.min_length <= len(value) <= self.length:
+            raise Invalid(self.description)
+        return value
+
+
+class Boolean:
+    description = "Value must be a valid boolean"
+    LOOSE = {"true": True, "false": False, "1": True, "0": False}
+
+    def __init__(self, loose=False):
+        self.loose = loose
+
+    def clean(self, value):
+        if isinstance(value, bool):
+            return value
+        if self.loose and isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if self.loose and isinstance(value, str) and value.lower() in self.LOOSE:
+            return self.LOOSE[value.lower()]
+        raise Invalid(self.description)
+
+
+class Range:
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+        self.description = f"Value must be a valid range between {low:,} and {high:,}"
+
+    def clean(self, value):
+        if isinstance(value, bool):
+            raise Invalid(self.description)
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            value = int(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or not self.low <= value <= self.high:
+            raise Invalid(self.description)
+        return value
+
+
+class WhiteList:
+    def __init__(self, values):
+        self.values = list(values)
+        self.description = f"Value must be one of ({', '.join(self.values)})"
+
+    def clean(self, value):
+        if not isinstance(value, str) or value not in self.values:
+            raise Invalid(self.description)
+        return value
+
+
+class ArrayList:
+    def __init__(self, item, length=100):
+        self.item, self.length = item, length
+
+    @property
+    def description(self):
+        return f"Value must a valid array no longer than {self.length} items and {self.item.description}"
+
+    def clean(self, value):
+        if not isinstance(value, list) or len(value) > self.length:
+            raise Invalid(self.description)
+        try:
+            return [self.item.clean(item) for item in value]
+        except Invalid:
+            raise Invalid(self.description) from None
+
+
+class CustomId:
+    description = "Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char"
+
+    def clean(self, value):
+        if value == "unique()" or (isinstance(value, str) and ID_PATTERN.match(value)):
+            return value
+        raise Invalid(self.description)
+
+
+class UID:
+    description = "UID must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, and underscore. Can't start with a leading underscore"
+
+    def clean(self, value):
+        if isinstance(value, str) and ID_PATTERN.match(value):
+            return value
+        raise Invalid(self.description)
+
+
+class Cron:
+    description = "String must be a valid cron expression"
+
+    def clean(self, value):
+        if not isinstance(value, str):
+            raise Invalid(self.description)
+        if value == "":
+            return value
+        expanded = expand_cron(value)
+        if len(expanded.split()) != 5 or not croniter.is_valid(expanded):
+            raise Invalid(self.description)
+        return value
+
+
+class Roles:
+    def __init__(self, length=100):
+        self.length = length
+        self.description = "Roles Error"
+
+    def clean(self, value):
+        message = roles.validate_roles(value, self.length)
+        if message:
+            raise Invalid(message)
+        return list(value)
+
+
+class FunctionEvents:
+    def __init__(self, length=100):
+        self.length = length
+
+    @property
+    def description(self):
+        return (
+            f"Value must a valid array no longer than {self.length} items and Event is not valid."
+        )
+
+    def clean(self, value):
+        if not isinstance(value, list) or len(value) > self.length:
+            raise Invalid(self.description)
+        for item in value:
+            message = (
+                events.validate_function_event(item)
+                if isinstance(item, str)
+                else "Event is not valid."
+            )
+            if message:
+                raise Invalid(
+                    f"Value must a valid array no longer than {self.length} items and {message}"
+                )
+        return list(value)
+
+
+class Specification:
+    @property
+    def allowed(self):
+        return [spec.slug for spec in specifications.CATALOGUE if specifications.is_enabled(spec)]
+
+    @property
+    def description(self):
+        return "Specification must be one of: " + ", ".join(self.allowed)
+
+    def clean(self, value):
+        if not isinstance(value, str) or value not in self.allowed:
+            raise Invalid(self.description)
+        return value
+
+
+class Headers:
+    """Execution headers: an object, or an object encoded as a JSON string."""
+
+    description = 'Invalid headers: Alphanumeric characters or hyphens only, cannot start with "x-appwrite", maximum 100 keys, and total size 16384.'
+    NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
+
+    def clean(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise Invalid("Value must be a valid object.") from None
+        if not isinstance(value, dict) or len(json.dumps(value)) > 65535:
+            raise Invalid("Value must be a valid object.")
+        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def validate_execution_headers(headers):
+    """Appwrite's Headers validator; returns the error message or None."""
+    if len(headers) > 100:
+        return Headers.description
+    size = 0
+    for name, value in headers.items():
+        if not Headers.NAME.match(name) or name.startswith("x-appwrite-"):
+            return Headers.description
+        size += len(name) + len(value)
+    return Headers.description if size >= 16384 else None

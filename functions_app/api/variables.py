@@ -1,0 +1,76 @@
+"""/v1/functions/{id}/variables and the project's global /v1/project/variables."""
+
+from ..errors import AppwriteError
+from ..models import Variable
+from ..services import variables as service
+from . import params as p
+from . import serializers
+from .base import AppwriteView, no_content, ok
+from .functions import get_function
+
+
+def create_fields(data):
+    return {
+        "key": p.get(data, "key", p.Text(255), required=True),
+        "value": p.get(data, "value", p.Text(8192, 0), required=True),
+        "secret": p.get(data, "secret", p.Boolean(), default=True),
+    }
+
+
+def update_fields(data):
+    return {
+        "key": p.get(data, "key", p.Text(255), required=True),
+        "value": p.get(data, "value", p.Text(8192, 0), default=None),
+        "secret": p.get(data, "secret", p.Boolean(), default=None),
+    }
+
+
+class VariablesMixin:
+    """Resolves the variables' owner: a function, or the project itself."""
+
+    def owner(self, kwargs):
+        if "function_id" in kwargs:
+            return get_function(self.project, kwargs["function_id"])
+        return None
+
+    def variables(self, function):
+        return Variable.objects.filter(project=self.project, function=function).select_related(
+            "function"
+        )
+
+    def get_variable(self, kwargs):
+        function = self.owner(kwargs)
+        variable = self.variables(function).filter(uid=kwargs["variable_id"]).first()
+        if variable is None:
+            raise AppwriteError("variable_not_found")
+        return variable
+
+
+class VariablesView(VariablesMixin, AppwriteView):
+    scopes = {"GET": "functions.read", "POST": "functions.write"}
+
+    def get(self, request, **kwargs):
+        items = [serializers.variable(v) for v in self.variables(self.owner(kwargs))[:1000]]
+        return ok(serializers.listing("variables", items))
+
+    def post(self, request, **kwargs):
+        function = self.owner(kwargs)
+        variable = service.create_variable(self.project, function, **create_fields(self.params()))
+        return ok(serializers.variable(variable), status=201)
+
+
+class VariableView(VariablesMixin, AppwriteView):
+    scopes = {"GET": "functions.read", "PUT": "functions.write", "DELETE": "functions.write"}
+
+    def get(self, request, **kwargs):
+        return ok(serializers.variable(self.get_variable(kwargs)))
+
+    def put(self, request, **kwargs):
+        variable = self.get_variable(kwargs)
+        return ok(
+            serializers.variable(service.update_variable(variable, **update_fields(self.params())))
+        )
+
+    def delete(self, request, **kwargs):
+        service.delete_variable(self.get_variable(kwargs))
+        return no_content()

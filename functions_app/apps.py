@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FunctionsAppConfig(AppConfig):
+    name = "functions_app"
+    verbose_name = "Functions"
+    default_auto_field = "django.db.models.BigAutoField"

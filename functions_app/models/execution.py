@@ -1,0 +1,55 @@
+from django.db import models
+from django.utils import timezone
+
+FINAL_STATUSES = ("completed", "failed")
+
+
+class Execution(models.Model):
+    """One run of a function, whatever triggered it."""
+
+    project = models.ForeignKey(
+        "functions_app.Project", on_delete=models.CASCADE, related_name="executions"
+    )
+    function = models.ForeignKey(
+        "functions_app.Function", on_delete=models.CASCADE, related_name="executions"
+    )
+    uid = models.CharField(max_length=36)
+    deployment_uid = models.CharField(max_length=36, blank=True, default="")
+    trigger = models.CharField(max_length=16, default="http")
+    status = models.CharField(max_length=16, default="waiting")
+    request_method = models.CharField(max_length=16, default="POST")
+    request_path = models.CharField(max_length=2048, default="/")
+    request_headers = models.JSONField(default=list, blank=True)
+    request_body = models.BinaryField(blank=True, default=b"")
+    runtime_headers = models.JSONField(default=dict, blank=True)
+    response_status_code = models.PositiveIntegerField(default=0)
+    response_headers = models.JSONField(default=list, blank=True)
+    logs = models.TextField(blank=True, default="")
+    errors = models.TextField(blank=True, default="")
+    duration = models.FloatField(default=0.0)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    user_id = models.CharField(max_length=36, blank=True, default="")
+    permissions = models.JSONField(default=list, blank=True)
+    event_depth = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "uid"], name="execution_uid_per_project")
+        ]
+        indexes = [models.Index(fields=["status", "scheduled_at"])]
+
+    def __str__(self):
+        return self.uid
+
+    def save(self, *args, **kwargs):
+        self.updated_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_final(self):
+        return self.status in FINAL_STATUSES

@@ -1,0 +1,86 @@
+"""Creating, updating and deleting functions."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from .. import runtimes
+from ..errors import AppwriteError, argument_invalid
+from ..ids import unique_id
+from ..models import Function
+from . import scheduler
+from .specifications import DEFAULT_SLUG
+
+# Fields a PUT resets to these values when they are left out.
+DEFAULTS = {
+    "execute": [],
+    "events": [],
+    "schedule": "",
+    "timeout": 15,
+    "enabled": True,
+    "logging": True,
+    "commands": "",
+    "scopes": [],
+    "installation_id": "",
+    "provider_branch": "",
+    "provider_silent_mode": False,
+    "provider_root_directory": "",
+    "specification": DEFAULT_SLUG,
+}
+# A change to one of these means the active deployment no longer matches the configuration.
+LIVE_FIELDS = ("name", "entrypoint", "commands", "provider_root_directory", "runtime")
+
+
+def check_runtime_available(runtime_id):
+    allowlist = settings.FUNCTIONS_RUNTIMES
+    if runtimes.get(runtime_id) is None or (allowlist and runtime_id not in allowlist):
+        raise AppwriteError(
+            "function_runtime_unsupported", f'Runtime "{runtime_id}" is not supported'
+        )
+
+
+def check_vcs(fields):
+    if fields.get("installation_id"):
+        raise AppwriteError("installation_not_found")
+    if fields.get("provider_repository_id") and not fields.get("provider_branch"):
+        raise argument_invalid(
+            'When connecting to VCS (Version Control System), you need to provide "installationId" and "providerBranch".'
+        )
+
+
+def create_function(project, function_id, fields):
+    if function_id == "unique()":
+        function_id = unique_id()
+    check_runtime_available(fields["runtime"])
+    check_vcs(fields)
+    try:
+        with transaction.atomic():
+            function = Function.objects.create(
+                project=project, uid=function_id, **{**DEFAULTS, **fields}
+            )
+    except IntegrityError:
+        raise AppwriteError("function_already_exists") from None
+    scheduler.refresh(function)
+    return function
+
+
+def update_function(function, fields):
+    """PUT semantics: omitted optional fields reset to their defaults."""
+    check_vcs(fields)
+    if not fields.get("runtime"):
+        fields["runtime"] = function.runtime
+    if not fields.get("entrypoint"):
+        fields["entrypoint"] = function.entrypoint
+    if fields.get("provider_repository_id") is None:
+        fields["provider_repository_id"] = function.provider_repository_id
+    values = {**DEFAULTS, **fields}
+    values["live"] = all(getattr(function, name) == values[name] for name in LIVE_FIELDS)
+    for name, value in values.items():
+        setattr(function, name, value)
+    function.save()
+    scheduler.refresh(function)
+    return function
+
+
+def delete_function(function):
+    """Deletes the function and everything under it (variables, deployments, executions)."""
+    function.delete()

@@ -1,0 +1,61 @@
+"""Function and project (global) environment variables."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..errors import AppwriteError
+from ..ids import unique_id
+from ..models import Variable
+
+
+def _save(variable, **kwargs):
+    try:
+        with transaction.atomic():
+            variable.save(**kwargs)
+    except IntegrityError:
+        raise AppwriteError("variable_already_exists") from None
+
+
+def _configuration_changed(project, function):
+    """Variables reach containers at start: a change means a redeploy is needed."""
+    functions = [function] if function else project.functions.filter(live=True)
+    for fn in functions:
+        fn.mark_not_live()
+
+
+def create_variable(project, function, key, value, secret):
+    variable = Variable(
+        project=project, function=function, uid=unique_id(), key=key, value=value, secret=secret
+    )
+    _save(variable)
+    _configuration_changed(project, function)
+    return variable
+
+
+def update_variable(variable, key, value=None, secret=None):
+    if variable.secret and secret is False:
+        raise AppwriteError("variable_cannot_unset_secret")
+    variable.key = key
+    if value is not None:
+        variable.value = value
+    if secret is not None:
+        variable.secret = secret
+    variable.updated_at = timezone.now()
+    _save(variable)
+    _configuration_changed(variable.project, variable.function)
+    return variable
+
+
+def delete_variable(variable):
+    variable.delete()
+    _configuration_changed(variable.project, variable.function)
+
+
+def environment(function):
+    """Project variables, then function variables (later ones win)."""
+    merged = {
+        v.key: v.value
+        for v in Variable.objects.filter(project_id=function.project_id, function=None)
+    }
+    merged.update({v.key: v.value for v in function.variables.all()})
+    return merged

@@ -1,0 +1,43 @@
+"""The management commands scripts rely on."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from functions_app.models import ApiKey, Project
+from functions_app.models.project import hash_secret
+
+
+def run(*args):
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue().strip()
+
+
+def test_createproject_and_createapikey(db):
+    assert run("createproject", "acme", "Acme Inc") == "acme"
+    assert Project.objects.get(pk="acme").name == "Acme Inc"
+    with pytest.raises(CommandError):
+        run("createproject", "acme", "Again")
+    secret = run("createapikey", "--project", "acme")
+    key = ApiKey.objects.get(secret_hash=hash_secret(secret))
+    assert secret.startswith("standard_") and "\n" not in secret
+    assert set(key.scopes) == {
+        "functions.read",
+        "functions.write",
+        "execution.read",
+        "execution.write",
+    }
+    limited = run("createapikey", "--project", "acme", "--name", "ro", "--scopes", "functions.read")
+    assert ApiKey.objects.get(secret_hash=hash_secret(limited)).scopes == ["functions.read"]
+    with pytest.raises(CommandError):
+        run("createapikey", "--project", "missing")
+
+
+def test_bootstrap_creates_the_default_project(db, settings, tmp_path):
+    settings.STORAGE_DIR = tmp_path
+    output = run("bootstrap")
+    assert Project.objects.filter(pk="default").exists()
+    assert "API key: standard_" in output and "admin /" in output
+    assert run("bootstrap") == output  # idempotent
