@@ -73,3 +73,62 @@ class Raw:
 @pytest.fixture
 def raw(live_server, project, key):
     return Raw(live_server.url, project.id, key)
+
+
+# -- Docker-backed tests: a real django-q2 cluster against the test database --------------------
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from django.conf import settings as django_settings  # noqa: E402
+
+TEST_PROJECTS = ("main", "outsider")
+
+
+@pytest.fixture(scope="session")
+def qcluster(django_db_setup, django_db_blocker):
+    """``manage.py qcluster`` in a subprocess, on the same database and storage as the tests."""
+    db = django_settings.DATABASES["default"]
+    env = dict(
+        os.environ,
+        STORAGE_DIR=str(django_settings.STORAGE_DIR),
+        SECRET_KEY=django_settings.SECRET_KEY,
+    )
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    root = Path(__file__).resolve().parent.parent
+    log = open(Path(django_settings.STORAGE_DIR) / "test-qcluster.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"], cwd=root, env=env, stdout=log, stderr=log
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def remove_test_containers():
+    from functions_app.services import docker
+
+    for container in docker.list_containers({"functions.managed": "1"}):
+        if container["labels"].get("functions.project") in TEST_PROJECTS:
+            docker.remove_container(container["name"])
+
+
+@pytest.fixture
+def engine(qcluster, live_server, project):
+    """For tests marked ``docker``: a worker cluster, and no container or file left behind."""
+    remove_test_containers()
+    yield
+    remove_test_containers()
+    for name in TEST_PROJECTS:
+        shutil.rmtree(Path(django_settings.STORAGE_DIR) / "deployments" / name, ignore_errors=True)
+    for path in (Path(django_settings.STORAGE_DIR) / "runtimes").glob("fn-*"):
+        if path.name.split("-")[1] in TEST_PROJECTS:
+            shutil.rmtree(path, ignore_errors=True)

@@ -28,6 +28,7 @@ class Caller:
     scopes: set = field(default_factory=set)
     user: object = None
     key: ApiKey | None = None
+    cause_execution: str = ""  # the execution whose dynamic key is calling
 
     @property
     def privileged(self):
@@ -78,7 +79,8 @@ def dynamic_key_caller(project, token):
         return Caller(project, "guests", set(GUEST_SCOPES))
     if project is None or payload.get("projectId") != project.pk:
         return Caller(project, "guests", set(GUEST_SCOPES))
-    return Caller(project, "apps", set(payload.get("scopes") or []) | APP_EXTRA_SCOPES)
+    scopes = set(payload.get("scopes") or []) | APP_EXTRA_SCOPES
+    return Caller(project, "apps", scopes, cause_execution=str(payload.get("executionId") or ""))
 
 
 def user_caller(project, user):

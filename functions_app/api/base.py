@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..errors import AppwriteError, param_invalid
+from ..services import events
 from .auth import require_scope
 from .params import UID, Invalid, request_params
 
@@ -60,6 +61,18 @@ class AppwriteView(APIView):
 
     def params(self):
         return request_params(self.request)
+
+    def emit(self, pattern, params, payload):
+        """Fire an event (after commit) as the result of this request."""
+        caller = self.caller
+        events.emit(
+            caller.project.pk,
+            pattern,
+            params,
+            payload,
+            caller.user_id,
+            events.Cause.of_caller(caller),
+        )
 
 
 def check_uid(name, value):

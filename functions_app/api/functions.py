@@ -161,10 +161,11 @@ class FunctionsView(AppwriteView):
     def post(self, request):
         data = self.params()
         function_id = p.get(data, "functionId", p.CustomId(), required=True)
-        function = service.create_function(
-            self.project, function_id, function_fields(data, creating=True)
-        )
-        return ok(serializers.function(get_function(self.project, function.uid)), status=201)
+        fields = function_fields(data, creating=True)
+        function = service.create_function(self.project, function_id, fields)
+        payload = serializers.function(get_function(self.project, function.uid))
+        self.emit("functions.[functionId].create", {"functionId": function.uid}, payload)
+        return ok(payload, status=201)
 
 
 class FunctionView(AppwriteView):
@@ -176,8 +177,13 @@ class FunctionView(AppwriteView):
     def put(self, request, function_id):
         fields = function_fields(self.params(), creating=False)
         function = service.update_function(get_function(self.project, function_id), fields)
-        return ok(serializers.function(get_function(self.project, function.uid)))
+        payload = serializers.function(get_function(self.project, function.uid))
+        self.emit("functions.[functionId].update", {"functionId": function.uid}, payload)
+        return ok(payload)
 
     def delete(self, request, function_id):
-        service.delete_function(get_function(self.project, function_id))
+        function = get_function(self.project, function_id)
+        payload = serializers.function(function)
+        service.delete_function(function)
+        self.emit("functions.[functionId].delete", {"functionId": function_id}, payload)
         return no_content()

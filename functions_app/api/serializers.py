@@ -75,3 +75,66 @@ def specification(spec: Specification):
 
 def listing(key, items, total=None):
     return {"total": len(items) if total is None else total, key: items}
+
+
+VCS_FIELDS = [
+    "providerRepositoryName", "providerRepositoryOwner", "providerRepositoryUrl", "providerCommitHash",
+    "providerCommitAuthorUrl", "providerCommitAuthor", "providerCommitMessage", "providerCommitUrl",
+    "providerBranch", "providerBranchUrl",
+]  # fmt: skip
+
+
+def deployment(dep, chunks=False):
+    data = {
+        "$id": dep.uid,
+        "$createdAt": dt(dep.created_at),
+        "$updatedAt": dt(dep.updated_at),
+        "type": dep.type,
+        "resourceId": dep.function.uid,
+        "resourceType": "functions",
+        "entrypoint": dep.entrypoint,
+        "sourceSize": dep.source_size,
+        "buildSize": dep.build_size,
+        "totalSize": dep.total_size,
+        "buildId": "",
+        "activate": dep.activate,
+        "screenshotLight": "",
+        "screenshotDark": "",
+        "status": dep.status,
+        "buildLogs": dep.build_logs,
+        "buildDuration": dep.build_duration,
+        **{name: str(dep.vcs.get(name, "")) for name in VCS_FIELDS},
+    }
+    if chunks:  # extra keys so the SDK's on_progress callback works
+        data["chunksTotal"] = dep.source_chunks_total
+        data["chunksUploaded"] = dep.source_chunks_uploaded
+    return data
+
+
+def headers_list(headers):
+    return [{"name": str(name), "value": str(value)} for name, value in headers]
+
+
+def execution(ex, privileged=True, response_body="", response_headers=None):
+    return {
+        "$id": ex.uid,
+        "$createdAt": dt(ex.created_at),
+        "$updatedAt": dt(ex.updated_at),
+        "$permissions": list(ex.permissions),
+        "functionId": ex.function.uid,
+        "deploymentId": ex.deployment_uid,
+        "trigger": ex.trigger,
+        "status": ex.status,
+        "requestMethod": ex.request_method,
+        "requestPath": ex.request_path,
+        "requestHeaders": list(ex.request_headers),
+        "responseStatusCode": ex.response_status_code,
+        "responseBody": response_body,
+        "responseHeaders": list(
+            ex.response_headers if response_headers is None else response_headers
+        ),
+        "logs": ex.logs if privileged else "",
+        "errors": ex.errors if privileged else "",
+        "duration": float(ex.duration),
+        "scheduledAt": dt(ex.scheduled_at) if ex.scheduled_at else None,
+    }

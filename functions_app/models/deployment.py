@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 FINAL_STATUSES = ("ready", "failed", "canceled")
+MAX_BUILD_LOG = 1_000_000
 
 
 class Deployment(models.Model):
@@ -52,3 +53,85 @@ class Deployment(models.Model):
     @property
     def is_final(self):
         return self.status in FINAL_STATUSES
+
+    @property
+    def uploaded(self):
+        return bool(self.source_path)
+
+    def _set_status(self, status, **fields):
+        """The only place a deployment's status changes; mirrored to the function when latest."""
+        self.status = status
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["status", *fields])
+        self._mirror_status()
+
+    def _mirror_status(self):
+        from .function import Function
+
+        Function.objects.filter(pk=self.function_id, latest_deployment_uid=self.uid).update(
+            latest_deployment_status=self.status
+        )
+
+    @classmethod
+    def claim_build(cls, pk):
+        """Move ``waiting`` to ``processing``; only one worker can win. Returns the row or None."""
+        now = timezone.now()
+        if not cls.objects.filter(pk=pk, status="waiting").update(
+            status="processing", build_started_at=now, updated_at=now
+        ):
+            return None
+        deployment = cls.objects.select_related("function", "project").get(pk=pk)
+        deployment._mirror_status()
+        return deployment
+
+    def mark_building(self):
+        if type(self).objects.filter(pk=self.pk, status="processing").update(status="building"):
+            self.status = "building"
+            self._mirror_status()
+            return True
+        return False
+
+    def append_logs(self, text):
+        """Stream build output into the row while the build runs (capped at 1,000,000 chars)."""
+        self.build_logs = (self.build_logs + text)[-MAX_BUILD_LOG:]
+        type(self).objects.filter(pk=self.pk).update(build_logs=self.build_logs)
+
+    def _ended(self):
+        now = timezone.now()
+        started = self.build_started_at or now
+        return {
+            "build_ended_at": now,
+            "build_duration": max(0, round((now - started).total_seconds())),
+        }
+
+    def mark_ready(self, build_path, build_size, logs):
+        fields = {
+            "build_path": build_path,
+            "build_size": build_size,
+            "total_size": self.source_size + build_size,
+        }
+        self._set_status("ready", build_logs=logs[-MAX_BUILD_LOG:], **fields, **self._ended())
+
+    def mark_failed(self, logs):
+        self._set_status("failed", build_logs=logs[-MAX_BUILD_LOG:], **self._ended())
+
+    def mark_canceled(self):
+        """Cancel unless the build already finished; returns whether it was canceled."""
+        updated = (
+            type(self)
+            .objects.filter(pk=self.pk)
+            .exclude(status__in=("ready", "failed"))
+            .update(status="canceled", updated_at=timezone.now())
+        )
+        if updated:
+            self.refresh_from_db()
+            self._set_status("canceled", **self._ended())
+        return bool(updated)
+
+    def mark_uploaded(self, source_path, source_size):
+        self.source_path, self.source_size, self.total_size = source_path, source_size, source_size
+        self.source_chunks_uploaded = self.source_chunks_total
+        self.save(
+            update_fields=["source_path", "source_size", "total_size", "source_chunks_uploaded"]
+        )

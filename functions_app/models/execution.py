@@ -53,3 +53,32 @@ class Execution(models.Model):
     @property
     def is_final(self):
         return self.status in FINAL_STATUSES
+
+    @classmethod
+    def claim(cls, pk, statuses=("waiting",)):
+        """Move a queued execution to ``processing``; only one worker can win."""
+        now = timezone.now()
+        if not cls.objects.filter(pk=pk, status__in=statuses).update(
+            status="processing", updated_at=now
+        ):
+            return None
+        return cls.objects.select_related("function", "project").get(pk=pk)
+
+    def finish(self, status_code, headers, logs, errors, duration, deployment_uid=None):
+        """Record the outcome: ``failed`` for a status of 500 or more, ``completed`` otherwise."""
+        self.status = "failed" if status_code >= 500 else "completed"
+        self.response_status_code = status_code
+        self.response_headers = headers
+        self.logs, self.errors, self.duration = logs, errors, duration
+        fields = [
+            "status",
+            "response_status_code",
+            "response_headers",
+            "logs",
+            "errors",
+            "duration",
+        ]
+        if deployment_uid is not None:
+            self.deployment_uid = deployment_uid
+            fields.append("deployment_uid")
+        self.save(update_fields=fields) if self.pk else self.save()

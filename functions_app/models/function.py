@@ -93,4 +93,4 @@ class Function(models.Model):
 
     @property
     def schedule_active(self):
-        return bool(self.schedule) and bool(self.deployment_uid)
+        return bool(self.schedule) and bool(self.deployment_uid) and self.enabled

@@ -7,7 +7,7 @@ from .. import runtimes
 from ..errors import AppwriteError, argument_invalid
 from ..ids import unique_id
 from ..models import Function
-from . import scheduler
+from . import builder, executor, scheduler, storage
 from .specifications import DEFAULT_SLUG
 
 # Fields a PUT resets to these values when they are left out.
@@ -74,6 +74,8 @@ def update_function(function, fields):
         fields["provider_repository_id"] = function.provider_repository_id
     values = {**DEFAULTS, **fields}
     values["live"] = all(getattr(function, name) == values[name] for name in LIVE_FIELDS)
+    if values["specification"] != function.specification:
+        executor.remove_function_runtimes(function)  # new limits need a new container
     for name, value in values.items():
         setattr(function, name, value)
     function.save()
@@ -82,5 +84,13 @@ def update_function(function, fields):
 
 
 def delete_function(function):
-    """Deletes the function and everything under it (variables, deployments, executions)."""
+    """Deletes the function and everything under it: variables, deployments and their files,
+    executions, and its build and runtime containers."""
+    deployments = list(function.deployments.all())
+    for deployment in deployments:
+        if not deployment.is_final:
+            builder.stop(deployment)
+    executor.remove_function_runtimes(function)
     function.delete()
+    for deployment in deployments:
+        storage.remove_deployment_files(deployment)

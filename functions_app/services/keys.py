@@ -58,8 +58,11 @@ def decode_jwt(token):
     return payload
 
 
-def mint_dynamic_key(project_id, scopes, max_age):
-    return "dynamic_" + encode_jwt({"projectId": project_id, "scopes": list(scopes)}, max_age)
+def mint_dynamic_key(project_id, scopes, max_age, execution_id=None):
+    payload = {"projectId": project_id, "scopes": list(scopes)}
+    if execution_id:
+        payload["executionId"] = execution_id  # lets events caused by this run be traced to it
+    return "dynamic_" + encode_jwt(payload, max_age)
 
 
 def mint_user_jwt(user_id, max_age, session_id=None):

@@ -39,3 +39,60 @@ def refresh(function, now=None):
         )
     elif function.schedule_next or function.schedule_previous:
         function.set_schedule_times(None, None)
+
+
+# -- the ticker -----------------------------------------------------------------------------------
+
+
+def tick(now=None):
+    """Run what is due: cron schedules and delayed (``scheduledAt``) executions.
+
+    Each due function is claimed with a conditional update of ``schedule_next``, so tickers
+    running at once start one execution per function per minute; a function whose ticks were
+    missed while nothing ran is run once and moves on to its next future time."""
+    from ..models import Function
+
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    started = []
+    for function in Function.objects.filter(schedule_next__lte=now, enabled=True).exclude(
+        schedule=""
+    ):
+        if _claim_tick(function, now):
+            started.append(_start_scheduled(function))
+    return started + _release_delayed(now)
+
+
+def _claim_tick(function, now):
+    from ..models import Function
+
+    upcoming = run_times(function.schedule, now)[0]
+    due = function.schedule_next
+    return Function.objects.filter(pk=function.pk, schedule_next=due).update(
+        schedule_next=upcoming, schedule_previous=due
+    )
+
+
+def _start_scheduled(function):
+    from .. import tasks
+    from ..ids import unique_id
+    from ..models import Execution
+
+    execution = Execution.objects.create(
+        project_id=function.project_id, function=function, uid=unique_id(), trigger="schedule",
+        status="waiting", request_method="POST", request_path="/", runtime_headers={"x-appwrite-event": ""},
+    )  # fmt: skip
+    tasks.enqueue_execution(execution)
+    return execution
+
+
+def _release_delayed(now):
+    """Delayed executions whose minute has come go to the queue (overdue ones too)."""
+    from .. import tasks
+    from ..models import Execution
+
+    released = []
+    for execution in Execution.objects.filter(status="scheduled", scheduled_at__lte=now):
+        if Execution.objects.filter(pk=execution.pk, status="scheduled").update(status="waiting"):
+            tasks.enqueue_execution(execution)
+            released.append(execution)
+    return released

@@ -17,10 +17,13 @@ def _save(variable, **kwargs):
 
 
 def _configuration_changed(project, function):
-    """Variables reach containers at start: a change means a redeploy is needed."""
-    functions = [function] if function else project.functions.filter(live=True)
-    for fn in functions:
+    """Variables reach containers when they start: the function is no longer ``live``, and
+    its warm containers are retired so the next execution starts with the new values."""
+    from . import executor
+
+    for fn in [function] if function else project.functions.all():
         fn.mark_not_live()
+        executor.remove_function_runtimes(fn)
 
 
 def create_variable(project, function, key, value, secret):

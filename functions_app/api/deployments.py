@@ -1,0 +1,238 @@
+"""/v1/functions/{id}/deployments and /v1/functions/{id}/deployment."""
+
+import re
+
+from django.http import FileResponse, HttpResponse
+
+from ..errors import AppwriteError
+from ..models import Deployment
+from ..services import deployments as service
+from ..services import storage
+from . import params as p
+from . import queries, serializers
+from .base import AppwriteView, no_content, ok
+from .functions import COMMON_ATTRIBUTES, get_function, list_params
+
+A = queries.Attribute
+DEPLOYMENT_ATTRIBUTES = COMMON_ATTRIBUTES | {
+    "buildSize": A("build_size", "integer"),
+    "sourceSize": A("source_size", "integer"),
+    "totalSize": A("total_size", "integer"),
+    "buildDuration": A("build_duration", "integer"),
+    "status": A("status", "string"),
+    "activate": A("activate", "boolean"),
+    "type": A("type", "string"),
+}
+SELECTABLE = [*DEPLOYMENT_ATTRIBUTES, "entrypoint", "buildLogs", "resourceId", "resourceType"]
+DOWNLOAD_RANGE = re.compile(r"^(\w+)=(\d+)-(\d*)$")
+MAX_RANGE = 10 * 1024 * 1024
+
+
+DEPLOYMENT_EVENT = "functions.[functionId].deployments.[deploymentId]"
+
+
+def ids(function, deployment):
+    return {"functionId": function.uid, "deploymentId": deployment.uid}
+
+
+def activate(view, function_id, deployment_id):
+    function = get_function(view.project, function_id)
+    deployment = get_deployment(function, deployment_id)
+    service.activate_deployment(function, deployment)
+    view.emit(
+        DEPLOYMENT_EVENT + ".update", ids(function, deployment), serializers.deployment(deployment)
+    )
+    return ok(serializers.function(get_function(view.project, function_id)))
+
+
+def get_deployment(function, deployment_id):
+    deployment = (
+        Deployment.objects.filter(function=function, uid=deployment_id)
+        .select_related("function")
+        .first()
+    )
+    if deployment is None:
+        raise AppwriteError("deployment_not_found")
+    return deployment
+
+
+def trim(data, selected):
+    if not selected:
+        return data
+    return {k: v for k, v in data.items() if k in selected or k.startswith("$")}
+
+
+def upload_fields(request, data, function):
+    activate = p.get(data, "activate", p.Boolean(loose=True), required=True)
+    entrypoint = p.get(data, "entrypoint", p.Text(1028), default=None) or function.entrypoint
+    commands = p.get(data, "commands", p.Text(8192, 0), default=None)
+    upload = request.FILES.get("code") or request.FILES.get("0")
+    if upload is None:
+        raise AppwriteError("storage_file_empty", "No file sent")
+    if not upload.name.lower().endswith(".gz"):
+        raise AppwriteError("storage_file_type_unsupported")
+    if not entrypoint:
+        raise AppwriteError("function_entrypoint_missing")
+    return upload, activate, entrypoint, function.commands if commands is None else commands
+
+
+class DeploymentsView(AppwriteView):
+    scopes = {"GET": "functions.read", "POST": "functions.write"}
+
+    def get(self, request, function_id):
+        function = get_function(self.project, function_id)
+        items, total, selected = queries.run(
+            Deployment.objects.filter(function=function).select_related("function"),
+            resource="Deployment",
+            schema=DEPLOYMENT_ATTRIBUTES,
+            allow_select=True,
+            selectable=SELECTABLE,
+            search_field=None,
+            **list_params(self.params()),
+        )
+        rows = [trim(serializers.deployment(d), selected) for d in items]
+        return ok(serializers.listing("deployments", rows, total))
+
+    def post(self, request, function_id):
+        function = get_function(self.project, function_id)
+        upload, activate, entrypoint, commands = upload_fields(request, self.params(), function)
+        chunk = service.parse_content_range(request.headers.get("Content-Range"), upload.read())
+        type_ = "cli" if request.headers.get("X-SDK-Language", "").lower() == "cli" else "manual"
+        deployment = service.receive(
+            function,
+            chunk,
+            request.headers.get("X-Appwrite-ID", ""),
+            activate,
+            entrypoint,
+            commands,
+            type_,
+        )
+        payload = serializers.deployment(deployment, chunks=True)
+        if (
+            deployment.uploaded
+            and deployment.source_chunks_uploaded == deployment.source_chunks_total
+        ):
+            self.emit(DEPLOYMENT_EVENT + ".create", ids(function, deployment), payload)
+        return ok(payload, status=202)
+
+
+class DeploymentView(AppwriteView):
+    scopes = {"GET": "functions.read", "DELETE": "functions.write", "PATCH": "functions.write"}
+
+    def get(self, request, function_id, deployment_id):
+        function = get_function(self.project, function_id)
+        return ok(serializers.deployment(get_deployment(function, deployment_id)))
+
+    def delete(self, request, function_id, deployment_id):
+        function = get_function(self.project, function_id)
+        service.delete_deployment(function, get_deployment(function, deployment_id))
+        return no_content()
+
+    def patch(
+        self, request, function_id, deployment_id
+    ):  # legacy alias of updateFunctionDeployment
+        function = get_function(self.project, function_id)
+        service.activate_deployment(function, get_deployment(function, deployment_id))
+        return ok(serializers.function(get_function(self.project, function_id)))
+
+
+class ActiveDeploymentView(AppwriteView):
+    scopes = {"PATCH": "functions.write"}
+
+    def patch(self, request, function_id):
+        deployment_id = p.get(self.params(), "deploymentId", p.UID(), required=True)
+        return activate(self, function_id, deployment_id)
+
+
+class DuplicateView(AppwriteView):
+    scopes = {"POST": "functions.write"}
+
+    def post(self, request, function_id, deployment_id=None, build_id=None):
+        function = get_function(self.project, function_id)
+        data = self.params()
+        deployment_id = deployment_id or p.get(data, "deploymentId", p.UID(), required=True)
+        p.get(data, "buildId", p.UID(), default=None)
+        copy = service.duplicate(function, get_deployment(function, deployment_id))
+        payload = serializers.deployment(copy)
+        self.emit(DEPLOYMENT_EVENT + ".update", ids(function, copy), payload)
+        return ok(payload, status=202)
+
+
+class BuildAliasView(AppwriteView):
+    """Legacy ``.../deployments/{id}/build``: POST rebuilds, PATCH cancels."""
+
+    scopes = {"POST": "functions.write", "PATCH": "functions.write"}
+
+    def post(self, request, function_id, deployment_id):
+        return DuplicateView.post(self, request, function_id, deployment_id)
+
+    def patch(self, request, function_id, deployment_id):
+        return CancelView.patch(self, request, function_id, deployment_id)
+
+
+class CancelView(AppwriteView):
+    scopes = {"PATCH": "functions.write"}
+
+    def patch(self, request, function_id, deployment_id):
+        function = get_function(self.project, function_id)
+        return ok(serializers.deployment(service.cancel(get_deployment(function, deployment_id))))
+
+
+class UnsupportedSourceView(AppwriteView):
+    """Template and VCS deployments need GitHub, which this instance cannot reach."""
+
+    scopes = {"POST": "functions.write"}
+
+    def post(self, request, function_id):
+        get_function(self.project, function_id)
+        raise AppwriteError("provider_repository_not_found")
+
+
+class DownloadView(AppwriteView):
+    scopes = {"GET": "functions.read"}
+
+    def get(self, request, function_id, deployment_id, kind=None):
+        function = get_function(self.project, function_id)
+        deployment = get_deployment(function, deployment_id)
+        kind = kind or p.get(
+            self.params(), "type", p.WhiteList(["source", "output"]), default="source"
+        )
+        path = (
+            storage.source_path(deployment) if kind == "source" else storage.build_path(deployment)
+        )
+        if not path.exists() or (kind == "source" and not deployment.uploaded):
+            raise AppwriteError("deployment_not_found")
+        return download(request, path, f"{deployment.uid}-{kind}.tar.gz")
+
+
+def download(request, path, filename):
+    size = path.stat().st_size
+    header = request.headers.get("Range")
+    if header:
+        start, end = parse_range(header, size)
+        with open(path, "rb") as f:
+            f.seek(start)
+            response = HttpResponse(
+                f.read(end - start + 1), status=206, content_type="application/gzip"
+            )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Accept-Ranges"] = "bytes"
+    else:
+        response = FileResponse(open(path, "rb"), content_type="application/gzip")  # noqa: SIM115
+        response["Content-Length"] = str(size)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-cache, no-store, must-revalidate"
+    response["Expires"] = "0"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def parse_range(header, size):
+    match = DOWNLOAD_RANGE.match(header.strip())
+    if not match or match.group(1) != "bytes":
+        raise AppwriteError("storage_invalid_range")
+    start = int(match.group(2))
+    end = int(match.group(3)) if match.group(3) else min(start + MAX_RANGE - 1, size - 1)
+    if start >= end or end >= size:
+        raise AppwriteError("storage_invalid_range")
+    return start, end

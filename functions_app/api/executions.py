@@ -1,0 +1,162 @@
+"""/v1/functions/{id}/executions."""
+
+import json
+
+from django.http import HttpResponse
+
+from ..errors import AppwriteError, argument_invalid
+from ..models import Execution
+from ..services import executions as service
+from . import params as p
+from . import queries, serializers
+from .base import AppwriteView, no_content, ok
+from .functions import COMMON_ATTRIBUTES, get_function, list_params
+
+A = queries.Attribute
+EXECUTION_ATTRIBUTES = COMMON_ATTRIBUTES | {
+    "trigger": A("trigger", "string"),
+    "status": A("status", "string"),
+    "responseStatusCode": A("response_status_code", "integer"),
+    "duration": A("duration", "float"),
+    "requestMethod": A("request_method", "string"),
+    "requestPath": A("request_path", "string"),
+    "deploymentId": A("deployment_uid", "string"),
+}
+EXECUTION_EVENT = "functions.[functionId].executions.[executionId]"
+
+
+def ids(execution):
+    return {"functionId": execution.function.uid, "executionId": execution.uid}
+
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+
+
+def execution_request(caller, data, meta):
+    body = p.get(data, "body", p.Text(10485760, 0), default="")
+    run_async = p.get(data, "async", p.Boolean(loose=True), default=False)
+    path = p.get(data, "path", p.Text(2048), default="/")
+    method = p.get(data, "method", p.WhiteList(METHODS), default="POST")
+    headers = p.get(data, "headers", p.Headers(), default={})
+    scheduled_at = p.get(data, "scheduledAt", p.Text(100), default=None)
+    if scheduled_at and not run_async:
+        raise AppwriteError(
+            "general_bad_request",
+            "Scheduled executions must run asynchronously. Set scheduledAt to a future date, or set async to true.",
+        )
+    moment = service.parse_scheduled_at(scheduled_at) if scheduled_at else None
+    message = p.validate_execution_headers(headers)
+    if message:
+        raise argument_invalid(message)
+    request = service.Request(
+        method=method, path=path if path.startswith("/") else f"/{path}", headers=headers,
+        body=body.encode(), user_id=caller.user_id, client_ip=meta.get("REMOTE_ADDR", ""),
+    )  # fmt: skip
+    return request, run_async, moment
+
+
+def visible_executions(caller, function):
+    executions = Execution.objects.filter(function=function).select_related("function")
+    if caller.privileged:
+        return executions
+    return executions.filter(user_id=caller.user_id) if caller.user_id else executions.none()
+
+
+def get_callable_function(caller, function_id):
+    function = get_function(caller.project, function_id)
+    if not function.enabled and not caller.privileged:
+        raise AppwriteError("function_not_found")
+    return function
+
+
+class ExecutionsView(AppwriteView):
+    scopes = {"GET": "execution.read", "POST": "execution.write"}
+
+    def get(self, request, function_id):
+        function = get_callable_function(self.caller, function_id)
+        args = list_params(self.params())
+        args.pop("search")
+        items, total, _ = queries.run(
+            visible_executions(self.caller, function), resource="Execution", schema=EXECUTION_ATTRIBUTES,
+            search_field=None, **args,
+        )  # fmt: skip
+        rows = [serializers.execution(e, self.caller.privileged) for e in items]
+        return ok(serializers.listing("executions", rows, total))
+
+    def post(self, request, function_id):
+        data = self.params()
+        req, run_async, moment = execution_request(self.caller, data, request.META)
+        function = get_function(self.project, function_id)
+        execution, result = service.create_http_execution(
+            self.caller, function, req, run_async, moment
+        )
+        self.emit(EXECUTION_EVENT + ".create", ids(execution), serializers.execution(execution))
+        if result is None:
+            return ok(serializers.execution(execution, self.caller.privileged), status=202)
+        return sync_reply(request, execution, result, self.caller.privileged)
+
+
+def sync_reply(request, execution, result, privileged):
+    headers = [*result.headers, ("x-appwrite-execution-id", execution.uid)]
+    accept = request.headers.get("Accept", "")
+    if accept.startswith("multipart/"):
+        return multipart_reply(execution, result, headers, privileged)
+    try:
+        body = result.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AppwriteError(
+            "general_argument_invalid", f"Failed to parse response: {exc}"
+        ) from None
+    data = serializers.execution(execution, privileged, body, serializers.headers_list(headers))
+    return ok(data, status=201)
+
+
+def multipart_reply(execution, result, headers, privileged):
+    """``Accept: multipart/form-data`` keeps binary response bodies intact."""
+    data = serializers.execution(execution, privileged, "", serializers.headers_list(headers))
+    boundary = "----appwrite" + execution.uid
+    parts = []
+    for name, value in data.items():
+        raw = result.body if name == "responseBody" else encode_field(value)
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + raw
+            + b"\r\n"
+        )
+    payload = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return HttpResponse(
+        payload, status=201, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def encode_field(value):
+    if isinstance(value, str):
+        return value.encode()
+    return json.dumps(value).encode()
+
+
+class ExecutionView(AppwriteView):
+    scopes = {"GET": "execution.read", "DELETE": "execution.write"}
+
+    def get(self, request, function_id, execution_id):
+        function = get_callable_function(self.caller, function_id)
+        return ok(
+            serializers.execution(
+                self.get_execution(function, execution_id), self.caller.privileged
+            )
+        )
+
+    def delete(self, request, function_id, execution_id):
+        if not self.caller.privileged:
+            raise AppwriteError("function_not_found")
+        function = get_function(self.project, function_id)
+        execution = self.get_execution(function, execution_id)
+        service.delete_execution(execution)
+        self.emit(EXECUTION_EVENT + ".delete", ids(execution), serializers.execution(execution))
+        return no_content()
+
+    def get_execution(self, function, execution_id):
+        execution = visible_executions(self.caller, function).filter(uid=execution_id).first()
+        if execution is None:
+            raise AppwriteError("execution_not_found")
+        return execution

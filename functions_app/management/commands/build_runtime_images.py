@@ -1,0 +1,41 @@
+"""``python manage.py build_runtime_images [--force] [RUNTIME_ID ...]``: build the runtime
+images that are missing (debootstrap base, then the runtime folder's Dockerfile) and print how
+long each step took."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from functions_app.services import images
+from functions_app.services.docker import DockerError
+
+
+class Command(BaseCommand):
+    help = "Build the missing runtime images (Debian base via debootstrap + runtime layer)."
+    requires_system_checks = []  # needs only settings and Docker, not the URLconf or models
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "runtime_ids", nargs="*", help="runtime ids (default: all with a recipe)"
+        )
+        parser.add_argument("--force", action="store_true", help="rebuild even if the tags exist")
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        try:
+            results = images.ensure_all(
+                force=options["force"],
+                runtime_ids=options["runtime_ids"] or None,
+                log=self.stdout.write,
+            )
+        except (DockerError, images.ImageBuildError) as error:
+            raise CommandError(str(error)) from error
+        for result in results:
+            self.stdout.write(self._describe(result))
+        self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f}s"))
+
+    @staticmethod
+    def _describe(result):
+        base = f"built in {result.base_seconds:.1f}s" if result.base_built else "present"
+        image = f"built in {result.seconds:.1f}s" if result.built else "present"
+        return f"{result.runtime_id}: base {result.base} {base}; image {result.image} {image}"

@@ -1,0 +1,224 @@
+"use strict";
+// The Open Runtimes v5 `context` given to the function: req, res, log and error, plus the
+// per-request logger and the capture of native console output. No npm dependencies.
+
+const fs = require("fs");
+const path = require("path");
+const crypto = require("crypto");
+const { AsyncLocalStorage } = require("async_hooks");
+
+const LOG_LIMIT = 8000;
+const TRUNCATED = "... Log truncated due to size limit (8000 characters)";
+const NATIVE_NOTICE =
+  "Native logs detected. Use context.log() or context.error() for better experience.";
+const LOG_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+// PHP uniqid-like: seconds and microseconds in hex, then random hex.
+function generateId(padding = 7) {
+  const now = Date.now();
+  const seconds = Math.floor(now / 1000);
+  const micros = (now % 1000) * 1000 + crypto.randomInt(1000);
+  const random = crypto.randomBytes(4).toString("hex").slice(0, padding);
+  return seconds.toString(16) + micros.toString(16).padStart(5, "0") + random;
+}
+
+function formatOne(message) {
+  if (message instanceof Error) {
+    return String(message.stack || message);
+  }
+  if (message instanceof Object || Array.isArray(message)) {
+    try {
+      return `${JSON.stringify(message)}`;
+    } catch {
+      return Object.prototype.toString.call(message);
+    }
+  }
+  try {
+    return String(message);
+  } catch {
+    return JSON.stringify(message) ?? "";
+  }
+}
+
+function formatMessages(messages) {
+  let text = messages.map(formatOne).join(" ");
+  if (text.length > LOG_LIMIT) {
+    text = text.substring(0, LOG_LIMIT) + TRUNCATED;
+  }
+  return text;
+}
+
+// Writes <id>_logs.log and <id>_errors.log. Files are opened on first write, so a request
+// that logs nothing leaves nothing behind; writes are synchronous and in order.
+class Logger {
+  static TYPE_LOG = "log";
+  static TYPE_ERROR = "error";
+
+  constructor(status, id, directory = "/mnt/logs", development = false) {
+    this.enabled = (status ? status : "enabled") === "enabled";
+    this.id = "";
+    this.includesNativeInfo = false;
+    this.directory = directory;
+    this.fds = {};
+    if (this.enabled) {
+      if (id && LOG_ID_PATTERN.test(id)) {
+        this.id = id;
+      } else {
+        this.id = development ? "dev" : generateId();
+      }
+    }
+  }
+
+  write(messages, type = Logger.TYPE_LOG, native = false) {
+    if (!this.enabled) {
+      return;
+    }
+    if (native && !this.includesNativeInfo) {
+      this.includesNativeInfo = true;
+      this.write([NATIVE_NOTICE]);
+    }
+    const text = formatMessages(messages) + "\n";
+    try {
+      fs.writeSync(this.fd(type === Logger.TYPE_ERROR ? "errors" : "logs"), text);
+    } catch {
+      // A failed log write must never fail the execution.
+    }
+  }
+
+  fd(kind) {
+    if (this.fds[kind] === undefined) {
+      const file = path.join(this.directory, `${this.id}_${kind}.log`);
+      this.fds[kind] = fs.openSync(file, "a");
+    }
+    return this.fds[kind];
+  }
+
+  end() {
+    if (!this.enabled) {
+      return;
+    }
+    this.enabled = false;
+    for (const fd of Object.values(this.fds)) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // ignore
+      }
+    }
+  }
+}
+
+// Native console capture: console methods are replaced once, at start-up, by wrappers that
+// write to the logger of the request whose async context is running (AsyncLocalStorage), so
+// concurrent requests never mix their output. Outside a request they print as usual.
+const currentLogger = new AsyncLocalStorage();
+
+function installNativeCapture() {
+  for (const method of ["log", "info", "debug", "warn", "error"]) {
+    const original = console[method].bind(console);
+    console[method] = (...args) => {
+      const logger = currentLogger.getStore();
+      if (logger && logger.enabled) {
+        logger.write(args, Logger.TYPE_LOG, true);
+      } else {
+        original(...args);
+      }
+    };
+  }
+}
+
+function parseQuery(queryString) {
+  const query = {};
+  for (const param of queryString.split("&")) {
+    const [key, ...rest] = param.split("=");
+    if (key) {
+      query[key] = rest.join("=");
+    }
+  }
+  return query;
+}
+
+function buildRequest(req, bodyBinary, forcedHeaders) {
+  const headers = {};
+  for (const name of Object.keys(req.headers)) {
+    if (!name.toLowerCase().startsWith("x-open-runtimes-")) {
+      headers[name.toLowerCase()] = req.headers[name];
+    }
+  }
+  for (const name of Object.keys(forcedHeaders)) {
+    headers[name.toLowerCase()] = `${forcedHeaders[name]}`;
+  }
+  const contentType = (req.headers["content-type"] ?? "text/plain").toLowerCase();
+  const scheme = req.headers["x-forwarded-proto"] ?? "http";
+  const defaultPort = scheme === "https" ? "443" : "80";
+  const hostHeader = req.headers["host"] ?? "";
+  const host = hostHeader.includes(":") ? hostHeader.split(":")[0] : hostHeader;
+  const port = +(hostHeader.includes(":") ? hostHeader.split(":")[1] : defaultPort);
+  const questionMark = req.url.indexOf("?");
+  const urlPath = questionMark === -1 ? req.url : req.url.slice(0, questionMark);
+  const queryString = questionMark === -1 ? "" : req.url.slice(questionMark + 1);
+  const portPart = port.toString() === defaultPort ? "" : `:${port}`;
+  const url = `${scheme}://${host}${portPart}${urlPath}${queryString === "" ? "" : `?${queryString}`}`;
+
+  return {
+    get body() {
+      if (contentType.startsWith("application/json")) {
+        return bodyBinary.length > 0 ? this.bodyJson : {};
+      }
+      return this.bodyText;
+    },
+    get bodyRaw() {
+      return this.bodyText;
+    },
+    get bodyText() {
+      return bodyBinary.toString();
+    },
+    get bodyJson() {
+      return JSON.parse(bodyBinary.toString());
+    },
+    get bodyBinary() {
+      return bodyBinary;
+    },
+    headers,
+    method: req.method,
+    host,
+    scheme,
+    query: parseQuery(queryString),
+    queryString,
+    port,
+    url,
+    path: urlPath,
+  };
+}
+
+// Each method returns {body, statusCode, headers}. They are closures, so destructured
+// methods (`const { json } = res`) work too.
+function buildResponse() {
+  const res = {
+    binary: (bytes, statusCode = 200, headers = {}) => ({ body: bytes, statusCode, headers }),
+    text: (body, statusCode = 200, headers = {}) =>
+      res.binary(Buffer.from(body, "utf8"), statusCode, headers),
+    send: (body, statusCode = 200, headers = {}) => ({ body, statusCode, headers }),
+    json: (obj, statusCode = 200, headers = {}) => {
+      headers["content-type"] = "application/json";
+      return res.text(JSON.stringify(obj), statusCode, headers);
+    },
+    empty: () => res.text("", 204, {}),
+    redirect: (url, statusCode = 301, headers = {}) => {
+      headers["location"] = url;
+      return res.text("", statusCode, headers);
+    },
+  };
+  return res;
+}
+
+function buildContext(req, bodyBinary, logger, forcedHeaders) {
+  return {
+    req: buildRequest(req, bodyBinary, forcedHeaders),
+    res: buildResponse(),
+    log: (...messages) => logger.write(messages, Logger.TYPE_LOG),
+    error: (...messages) => logger.write(messages, Logger.TYPE_ERROR),
+  };
+}
+
+module.exports = { Logger, buildContext, currentLogger, installNativeCapture };

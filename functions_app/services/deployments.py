@@ -1,0 +1,166 @@
+"""Deployments: chunked uploads, activation, duplication, cancellation and deletion."""
+
+import math
+import re
+import shutil
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from .. import tasks
+from ..errors import AppwriteError
+from ..ids import unique_id
+from ..models import Deployment
+from . import builder, executor, storage
+
+CHUNK_SIZE = 5 * 1024 * 1024
+CONTENT_RANGE = re.compile(r"^(\w+) (\d+)-(\d+)/(\d+)$")
+
+
+@dataclass
+class Chunk:
+    data: bytes
+    start: int
+    end: int
+    size: int
+    partial: bool  # False when the whole file came in one request
+
+
+def parse_content_range(header, data):
+    """A chunk from ``Content-Range`` (or the whole file when there is none)."""
+    if not header:
+        return Chunk(data, 0, max(len(data) - 1, 0), len(data), partial=False)
+    match = CONTENT_RANGE.match(header.strip())
+    if not match:
+        raise AppwriteError("storage_invalid_content_range")
+    start, end, size = (int(g) for g in match.groups()[1:])
+    if end > size or start > end or end - start + 1 != len(data):
+        raise AppwriteError("storage_invalid_content_range")
+    return Chunk(data, start, end, size, partial=True)
+
+
+def check_size(size):
+    limit = settings.COMPUTE_SIZE_LIMIT
+    if limit and size > limit:
+        raise AppwriteError("storage_invalid_file_size")
+
+
+def receive(function, chunk, upload_id, activate, entrypoint, commands, type_="manual"):
+    """Store one chunk; the last one assembles the archive and queues the build."""
+    check_size(chunk.size)
+    deployment = _find_or_create(function, chunk, upload_id, activate, entrypoint, commands, type_)
+    index = chunk.start // CHUNK_SIZE + 1 if chunk.partial else 1
+    (storage.chunk_dir(deployment) / f"part.{index}").write_bytes(chunk.data)
+    parts = len(list(storage.chunk_dir(deployment).glob("part.*")))
+    if parts >= deployment.source_chunks_total and not deployment.uploaded:
+        _assemble(deployment)
+        _queue_build(function, deployment, activate)
+    elif not deployment.uploaded:
+        deployment.source_chunks_uploaded = parts
+        deployment.save(update_fields=["source_chunks_uploaded"])
+    return deployment
+
+
+def _find_or_create(function, chunk, upload_id, activate, entrypoint, commands, type_):
+    if upload_id:
+        existing = Deployment.objects.filter(
+            project=function.project, function=function, uid=upload_id
+        ).first()
+        if existing is not None:
+            return existing
+    chunks = math.ceil(chunk.size / CHUNK_SIZE) if chunk.partial else 1
+    try:
+        with transaction.atomic():
+            deployment = Deployment.objects.create(
+                project=function.project,
+                function=function,
+                uid=upload_id or unique_id(),
+                type=type_,
+                entrypoint=entrypoint,
+                build_commands=commands,
+                activate=activate,
+                source_size=chunk.size,
+                total_size=chunk.size,
+                source_chunks_total=max(chunks, 1),
+            )
+    except IntegrityError:
+        raise AppwriteError("storage_invalid_file", "Deployment ID is already in use.") from None
+    function.set_latest_deployment(deployment)
+    return deployment
+
+
+def _assemble(deployment):
+    target = storage.source_path(deployment)
+    parts = sorted(storage.chunk_dir(deployment).glob("part.*"), key=lambda p: int(p.suffix[1:]))
+    with open(target, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, out)
+    shutil.rmtree(storage.chunk_dir(deployment), ignore_errors=True)
+    deployment.mark_uploaded(str(target), target.stat().st_size)
+
+
+def _queue_build(function, deployment, activate):
+    if activate:
+        function.deployments.exclude(pk=deployment.pk).filter(activate=True).update(activate=False)
+    tasks.enqueue_build(deployment)
+
+
+def activate_deployment(function, deployment):
+    """Manual activation (PATCH /functions/{id}/deployment): needs a ready build."""
+    if deployment.status != "ready":
+        raise AppwriteError("build_not_ready")
+    function.set_active_deployment(deployment)
+    return function
+
+
+def auto_activate(deployment):
+    """After a build: activate unless a newer deployment is already active."""
+    function = deployment.function
+    function.refresh_from_db()
+    active = function.deployment_created_at
+    if deployment.activate and (not function.deployment_uid or active < deployment.created_at):
+        function.set_active_deployment(deployment, live=True)
+    return function
+
+
+def duplicate(function, deployment):
+    """Rebuild a deployment's source with the function's current entrypoint and commands."""
+    if not deployment.uploaded or not storage.source_path(deployment).exists():
+        raise AppwriteError("deployment_not_found")
+    copy = Deployment.objects.create(
+        project=function.project,
+        function=function,
+        uid=unique_id(),
+        type=deployment.type,
+        entrypoint=function.entrypoint,
+        build_commands=function.commands,
+        activate=deployment.activate,
+        source_size=deployment.source_size,
+        total_size=deployment.source_size,
+        vcs=deployment.vcs,
+    )
+    target = storage.source_path(copy)
+    shutil.copyfile(storage.source_path(deployment), target)
+    copy.mark_uploaded(str(target), target.stat().st_size)
+    function.set_latest_deployment(copy)
+    tasks.enqueue_build(copy)
+    return copy
+
+
+def cancel(deployment):
+    if not deployment.mark_canceled():
+        raise AppwriteError("build_already_completed")
+    builder.stop(deployment)
+    return deployment
+
+
+def delete_deployment(function, deployment):
+    deployment.delete()
+    storage.remove_deployment_files(deployment)
+    if function.latest_deployment_uid == deployment.uid:
+        function.set_latest_deployment(function.deployments.order_by("-created_at", "-id").first())
+    if function.deployment_uid == deployment.uid:
+        function.set_active_deployment(None)
+    executor.remove_runtime(deployment)

@@ -1,0 +1,84 @@
+"""Events: what happened (``functions.F.executions.E.create``, ``users.U.update``...) and the
+event-triggered executions of the functions subscribed to it.
+
+Beyond Appwrite, functions may subscribe to ``functions.*`` events. Two guards keep that from
+looping: an event caused by an event-triggered execution of F never triggers F again, and
+chains of event-triggered executions stop after ``MAX_DEPTH`` links."""
+
+import json
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from .. import events as catalogue
+from .. import tasks
+from ..ids import unique_id
+from ..models import Execution, Function
+
+MAX_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The execution whose code (through its dynamic key) or completion caused an event."""
+
+    function_id: int
+    trigger: str
+    depth: int
+
+    @classmethod
+    def of(cls, execution):
+        return (
+            cls(execution.function_id, execution.trigger, execution.event_depth)
+            if execution
+            else None
+        )
+
+    @classmethod
+    def of_caller(cls, caller):
+        """The execution whose dynamic key made this API call, if any."""
+        if not caller.cause_execution or caller.project is None:
+            return None
+        return cls.of(
+            Execution.objects.filter(project=caller.project, uid=caller.cause_execution).first()
+        )
+
+
+def emit(project_id, pattern, params, payload, user_id="", cause=None):
+    """Fire an event once the current transaction commits."""
+    transaction.on_commit(lambda: dispatch(project_id, pattern, params, payload, user_id, cause))
+
+
+def dispatch(project_id, pattern, params, payload, user_id="", cause=None):
+    """Start every subscribed function; returns the executions created."""
+    names = catalogue.generate_events(pattern, params)
+    depth = cause.depth + 1 if cause and cause.trigger == "event" else 1
+    if depth > MAX_DEPTH:
+        return []
+    started = []
+    for function in subscribers(project_id, names):
+        if cause and cause.trigger == "event" and cause.function_id == function.pk:
+            continue  # F's own event-triggered run never re-triggers F
+        started.append(_start(function, names[0], payload, user_id, depth))
+    return started
+
+
+def subscribers(project_id, names):
+    candidates = Function.objects.filter(project_id=project_id).exclude(events=[])
+    return [f for f in candidates if catalogue.matches(list(f.events), names)]
+
+
+def _start(function, event, payload, user_id, depth):
+    headers = {
+        "user-agent": "Appwrite/1.8.0",
+        "content-type": "application/json",
+        "x-appwrite-event": event,
+        "x-appwrite-user-id": user_id,
+    }
+    execution = Execution.objects.create(
+        project_id=function.project_id, function=function, uid=unique_id(), trigger="event", status="waiting",
+        request_method="POST", request_path="/", request_headers=[{"name": "content-type", "value": "application/json"}],
+        request_body=json.dumps(payload).encode(), runtime_headers=headers, user_id=user_id, event_depth=depth,
+    )  # fmt: skip
+    tasks.enqueue_execution(execution)
+    return execution

@@ -1,0 +1,210 @@
+"""Creating and running executions, whatever triggered them."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .. import roles, tasks
+from ..errors import AppwriteError
+from ..ids import unique_id
+from ..models import Deployment, Execution
+from . import executor, functions, keys
+
+REQUEST_HEADER_ALLOWLIST = (
+    "content-type",
+    "agent",
+    "content-length",
+    "host",
+    "x-appwrite-client-ip",
+)
+RESPONSE_HEADER_ALLOWLIST = ("content-type", "content-length")
+LOG_LIMIT = 1_000_000
+NO_DEPLOYMENT = (
+    "The execution could not be completed because a corresponding deployment was not found. A function "
+    "deployment needs to be created before it can be executed. Please create a deployment for your function and try again."
+)
+NOT_READY = "The execution could not be completed because the build is not ready. Please wait for the build to complete and try again."
+
+
+@dataclass
+class Request:
+    method: str = "POST"
+    path: str = "/"
+    headers: dict = field(default_factory=dict)
+    body: bytes = b""
+    trigger: str = "http"
+    user_id: str = ""
+    client_ip: str = ""
+    event: str | None = None
+
+
+def truncate(text, kind="Logs"):
+    if len(text) <= LOG_LIMIT:
+        return text
+    notice = f"[WARNING] {kind} truncated. The output exceeded {LOG_LIMIT} characters.\n"
+    return notice + text[-(LOG_LIMIT - len(notice)) :]
+
+
+def parse_scheduled_at(value):
+    """``scheduledAt``: a whole minute, more than a minute from now."""
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if (
+        moment is None
+        or moment.second
+        or moment.microsecond
+        or moment <= timezone.now() + timedelta(seconds=60)
+    ):
+        raise AppwriteError(
+            "general_bad_request",
+            "Execution schedule must be a valid date, and at least 1 minute from now",
+        )
+    return moment
+
+
+def active_deployment(function):
+    """The function's active deployment, with Appwrite's errors when there is none or it is not ready."""
+    deployment = None
+    if function.deployment_uid:
+        deployment = Deployment.objects.filter(
+            function=function, uid=function.deployment_uid
+        ).first()
+    if deployment is None:
+        raise AppwriteError(
+            "deployment_not_found",
+            "Deployment not found. Create a deployment before trying to execute a function",
+        )
+    if deployment.status != "ready":
+        raise AppwriteError("build_not_ready")
+    return deployment
+
+
+def check_execute_permission(caller, function):
+    if caller.privileged:
+        return
+    message = roles.execute_denied_message(caller_roles(caller), list(function.execute))
+    if message:
+        raise AppwriteError("user_unauthorized", message)
+
+
+def caller_roles(caller):
+    if caller.user is None:
+        return roles.caller_roles(None)
+    teams = [(team.uid, []) for team in caller.user.function_teams.filter(project=caller.project)]
+    return roles.caller_roles(str(caller.user.pk), teams)
+
+
+def new_execution(function, request, status, scheduled_at=None):
+    stored = [
+        (k.lower(), v) for k, v in request.headers.items() if k.lower() in REQUEST_HEADER_ALLOWLIST
+    ]
+    if request.client_ip:
+        stored.append(("x-appwrite-client-ip", request.client_ip))
+    return Execution(
+        project_id=function.project_id, function=function, uid=unique_id(), status=status,
+        trigger="schedule" if scheduled_at else request.trigger, request_method=request.method,
+        request_path=request.path, request_headers=[{"name": k, "value": v} for k, v in stored],
+        request_body=request.body, runtime_headers=request.headers, scheduled_at=scheduled_at,
+        user_id=request.user_id, permissions=[f'read("user:{request.user_id}")'] if request.user_id else [],
+    )  # fmt: skip
+
+
+def runtime_headers(function, execution, request):
+    """What the function sees: the caller's headers with Appwrite's ``x-appwrite-*`` over them."""
+    user_jwt = keys.mint_user_jwt(request.user_id, function.timeout + 60) if request.user_id else ""
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers.update({
+        "x-appwrite-execution-id": execution.uid,
+        "x-appwrite-key": keys.mint_dynamic_key(
+            function.project_id, function.scopes, function.timeout + 60, execution.uid
+        ),
+        "x-appwrite-trigger": execution.trigger,
+        "x-appwrite-user-id": request.user_id,
+        "x-appwrite-user-jwt": user_jwt,
+        "x-appwrite-country-code": "",
+        "x-appwrite-continent-code": "",
+        "x-appwrite-continent-eu": "false",
+    })  # fmt: skip
+    if request.client_ip:
+        headers["x-appwrite-client-ip"] = request.client_ip
+    if request.event is not None:
+        headers["x-appwrite-event"] = request.event
+    return headers
+
+
+def run(function, deployment, execution, request, wall_limit=None):
+    """Run in the deployment's warm container and record the outcome. Returns the result."""
+    headers = runtime_headers(function, execution, request)
+    result = executor.execute(
+        function,
+        deployment,
+        request.method,
+        request.path,
+        headers,
+        request.body,
+        function.timeout,
+        wall_limit,
+    )
+    logged = function.logging
+    stored_headers = [
+        {"name": k, "value": v} for k, v in result.headers if k in RESPONSE_HEADER_ALLOWLIST
+    ]  # fmt: skip
+    execution.finish(
+        result.status_code, stored_headers, truncate(result.logs) if logged else "",
+        truncate(result.errors, "Errors") if logged else "", result.duration, deployment.uid,
+    )  # fmt: skip
+    return result
+
+
+def create_http_execution(caller, function, request, run_async, scheduled_at):
+    """POST /functions/{id}/executions after parameter validation."""
+    if not function.enabled and not caller.privileged:
+        raise AppwriteError("function_not_found")
+    functions.check_runtime_available(function.runtime)
+    deployment = active_deployment(function)
+    check_execute_permission(caller, function)
+    if scheduled_at:
+        execution = new_execution(function, request, "scheduled", scheduled_at)
+        execution.save()
+        return execution, None
+    if run_async:
+        execution = new_execution(function, request, "waiting")
+        execution.save()
+        tasks.enqueue_execution(execution)
+        return execution, None
+    execution = new_execution(function, request, "processing")
+    result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
+    if result.sync_timeout:
+        raise AppwriteError("function_synchronous_timeout")
+    return execution, result
+
+
+def run_queued(execution_pk):
+    """The worker side of async, scheduled, cron and event executions."""
+    execution = Execution.claim(execution_pk)
+    if execution is None:
+        return None
+    function = execution.function
+    request = Request(
+        method=execution.request_method, path=execution.request_path, headers=dict(execution.runtime_headers),
+        body=bytes(execution.request_body), trigger=execution.trigger, user_id=execution.user_id,
+        event=execution.runtime_headers.get("x-appwrite-event", ""),
+    )  # fmt: skip
+    try:
+        deployment = active_deployment(function)
+    except AppwriteError as exc:
+        message = NO_DEPLOYMENT if exc.type == "deployment_not_found" else NOT_READY
+        execution.finish(500, [], "", message, 0.0, deployment_uid="")
+        return execution
+    run(function, deployment, execution, request)
+    return execution
+
+
+def delete_execution(execution):
+    if execution.status not in ("completed", "failed", "scheduled"):
+        raise AppwriteError("execution_in_progress")
+    execution.delete()

@@ -1,0 +1,301 @@
+"""Runtime images, built locally (no container registry is needed).
+
+Two layers per runtime:
+
+1. a base image: a Debian root filesystem made by ``debootstrap --variant=minbase``, then
+   ``apt-get install`` (in a chroot) of the packages listed in the runtime folder's
+   ``base-packages.txt`` (updates and security suites enabled), trimmed, streamed into
+   ``docker import`` and tagged ``functions-runtime-base:<suite>-<hash of the list>``;
+2. the runtime image: the folder's ``Dockerfile`` built on that base (``BASE_IMAGE`` build
+   argument), tagged ``Runtime.image`` = ``functions-runtime/<id>:<hash of the folder>``.
+
+Both tags are content hashes, so :func:`ensure_image` does nothing when they exist.
+Downloaded ``.deb`` files are kept in ``STORAGE_DIR/runtime-build/apt-cache``, which makes a
+rebuild mostly local. Building a base needs root (debootstrap) and a Debian mirror.
+"""
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from functions_app import runtimes
+from functions_app.services import docker
+
+BASE_REPOSITORY = "functions-runtime-base"
+SUITE = "bookworm"
+VARIANT = "minbase"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
+DEFAULT_EXTRA_CA_DIR = "/usr/local/share/ca-certificates"
+TAR_CHUNK = 1024 * 1024
+RUNTIME_LABEL = "functions-runtime"
+RECIPE_LABEL = "functions-runtime.recipe"
+BASE_LABEL = "functions-runtime.base"
+# Paths removed from the base root filesystem: documentation, translations, apt indexes.
+TRIMMED = (
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+    "usr/share/lintian",
+    "var/lib/apt/lists",
+    "var/cache/apt",
+    "var/log",
+)
+
+
+class ImageBuildError(Exception):
+    """A runtime image could not be built (debootstrap or a missing recipe file)."""
+
+
+@dataclass
+class BuildResult:
+    runtime_id: str
+    image: str
+    base: str
+    built: bool = False
+    base_built: bool = False
+    seconds: float = 0.0
+    base_seconds: float = 0.0
+
+
+def mirror():
+    return (
+        getattr(settings, "RUNTIME_DEBIAN_MIRROR", "")
+        or os.environ.get("RUNTIME_DEBIAN_MIRROR")
+        or DEFAULT_MIRROR
+    )
+
+
+def security_mirror():
+    return (
+        getattr(settings, "RUNTIME_DEBIAN_SECURITY_MIRROR", "")
+        or os.environ.get("RUNTIME_DEBIAN_SECURITY_MIRROR")
+        or DEFAULT_SECURITY_MIRROR
+    )
+
+
+def extra_ca_certificates():
+    """The host's local CA certificates (``*.crt``), trusted in the images too, so builds work
+    behind a TLS-intercepting proxy. ``RUNTIME_EXTRA_CA_DIR`` (setting or env) picks the
+    folder; an empty or missing folder adds nothing."""
+    folder = (
+        getattr(settings, "RUNTIME_EXTRA_CA_DIR", None)
+        or os.environ.get("RUNTIME_EXTRA_CA_DIR")
+        or DEFAULT_EXTRA_CA_DIR
+    )
+    path = Path(folder)
+    return sorted(path.rglob("*.crt")) if path.is_dir() else []
+
+
+def work_dir():
+    path = Path(settings.STORAGE_DIR) / "runtime-build"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def base_packages(runtime):
+    """The Debian packages of a runtime's base image, from ``base-packages.txt``."""
+    path = runtime.folder / "base-packages.txt"
+    if not path.is_file():
+        raise ImageBuildError(f"{runtime.id}: missing {path.name} in {runtime.folder}")
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return sorted({line for line in lines if line})
+
+
+def base_image(runtime):
+    """The tag of the base image: a hash of the suite, the variant, the package list and the
+    extra CA certificates."""
+    recipe = "\n".join([SUITE, VARIANT, *base_packages(runtime)])
+    for cert in extra_ca_certificates():
+        recipe += "\n" + hashlib.sha256(cert.read_bytes()).hexdigest()
+    return f"{BASE_REPOSITORY}:{SUITE}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
+
+
+@contextmanager
+def _lock(name):
+    """An exclusive file lock, so two processes never build the same image at once."""
+    locks = work_dir() / "locks"
+    locks.mkdir(exist_ok=True)
+    with open(locks / f"{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run(command, what, env=None):
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr)[-4000:]
+        raise ImageBuildError(f"{what} failed ({result.returncode}):\n{tail}")
+
+
+def _link_debs(source, target):
+    """Hard-link the .deb files of ``source`` missing from ``target`` (same filesystem)."""
+    for deb in source.glob("*.deb"):
+        destination = target / deb.name
+        if not destination.exists():
+            try:
+                os.link(deb, destination)
+            except OSError:
+                shutil.copy2(deb, destination)
+
+
+def _debootstrap(target, cache):
+    if os.geteuid() != 0:
+        raise ImageBuildError("Building a base image runs debootstrap, which needs root.")
+    if not shutil.which("debootstrap"):
+        raise ImageBuildError("debootstrap is not installed (apt-get install debootstrap).")
+    command = [
+        "debootstrap",
+        f"--variant={VARIANT}",
+        f"--cache-dir={cache}",
+        SUITE,
+        str(target),
+        mirror(),
+    ]
+    _run(command, "debootstrap")
+
+
+def _write(path, text):
+    """Replace a file of the new root; never follow a symlink out of it onto the host."""
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    path.write_text(text)
+
+
+def _apt_install(rootfs, packages, cache):
+    """Install ``packages`` inside the new root with apt (debootstrap's own resolver cannot
+    handle packages such as npm), with the updates and security suites enabled."""
+    _write(
+        rootfs / "etc/apt/sources.list",
+        f"deb {mirror()} {SUITE} main\n"
+        f"deb {mirror()} {SUITE}-updates main\n"
+        f"deb {security_mirror()} {SUITE}-security main\n",
+    )
+    _write(rootfs / "etc/resolv.conf", Path("/etc/resolv.conf").read_text())
+    archives = rootfs / "var/cache/apt/archives"
+    _link_debs(cache, archives)
+    env = {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "DEBIAN_FRONTEND": "noninteractive",
+        "LANG": "C.UTF-8",
+    }
+    apt = ["chroot", str(rootfs), "apt-get", "-q", "-y", "-o", "Dpkg::Use-Pty=0"]
+    _run([*apt, "update"], "apt-get update", env)
+    _run([*apt, "--no-install-recommends", "install", *packages], "apt-get install", env)
+    _run([*apt, "upgrade"], "apt-get upgrade", env)
+    _link_debs(archives, cache)
+    _add_ca_certificates(rootfs, env)
+    (rootfs / "etc/resolv.conf").unlink()
+
+
+def _add_ca_certificates(rootfs, env):
+    certs = extra_ca_certificates()
+    if not certs:
+        return
+    target = rootfs / "usr/local/share/ca-certificates"
+    target.mkdir(parents=True, exist_ok=True)
+    for cert in certs:
+        _write(target / cert.name, cert.read_text())
+    _run(["chroot", str(rootfs), "update-ca-certificates"], "update-ca-certificates", env)
+
+
+def _trim(rootfs):
+    for relative in TRIMMED:
+        path = rootfs / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+            path.mkdir()
+
+
+def _tar_chunks(rootfs):
+    """The root filesystem as a tar stream (numeric owners, devices and links preserved)."""
+    with subprocess.Popen(
+        ["tar", "--numeric-owner", "--xattrs", "-C", str(rootfs), "-cf", "-", "."],
+        stdout=subprocess.PIPE,
+    ) as process:
+        while chunk := process.stdout.read(TAR_CHUNK):
+            yield chunk
+        if process.wait() != 0:
+            raise ImageBuildError(f"tar of {rootfs} failed ({process.returncode})")
+
+
+def ensure_base(runtime, force=False, log=None):
+    """Build and import the base image of a runtime unless it exists. Returns
+    (tag, built, seconds)."""
+    tag = base_image(runtime)
+    with _lock(tag.replace("/", "_").replace(":", "_")):
+        if not force and docker.image_exists(tag):
+            return tag, False, 0.0
+        started = time.monotonic()
+        rootfs = work_dir() / f"rootfs-{tag.rpartition(':')[2]}"
+        if rootfs.exists():
+            shutil.rmtree(rootfs)
+        try:
+            packages = base_packages(runtime)
+            cache = work_dir() / "apt-cache"
+            cache.mkdir(exist_ok=True)
+            _say(
+                log,
+                f"{runtime.id}: debootstrap {SUITE} {VARIANT}, then apt-get install {' '.join(packages)}",
+            )
+            _debootstrap(rootfs, cache)
+            _apt_install(rootfs, packages, cache)
+            _trim(rootfs)
+            _say(log, f"{runtime.id}: importing {tag}")
+            docker.import_image(_tar_chunks(rootfs), tag)
+        finally:
+            shutil.rmtree(rootfs, ignore_errors=True)
+        return tag, True, time.monotonic() - started
+
+
+def _is_current(image, base):
+    """The runtime image exists and was built on the current base image."""
+    labels = docker.image_labels(image)
+    return labels is not None and labels.get(BASE_LABEL) == base
+
+
+def ensure_image(runtime, force=False, log=None):
+    """Make sure ``runtime.image`` exists and sits on the current base image, building the
+    base and the layer when missing (or always with ``force``). Returns a BuildResult."""
+    image, base = runtime.image, base_image(runtime)
+    if not force and _is_current(image, base):
+        return BuildResult(runtime.id, image, base)
+    base, base_built, base_seconds = ensure_base(runtime, force=force, log=log)
+    result = BuildResult(runtime.id, image, base, base_built=base_built, base_seconds=base_seconds)
+    with _lock(image.replace("/", "_").replace(":", "_")):
+        if not force and _is_current(image, base):
+            return result
+        _say(log, f"{runtime.id}: building {image} from {runtime.folder}")
+        started = time.monotonic()
+        labels = {RUNTIME_LABEL: runtime.id, RECIPE_LABEL: runtime.recipe_hash, BASE_LABEL: base}
+        docker.build_image(runtime.folder, image, buildargs={"BASE_IMAGE": base}, labels=labels)
+        result.built = True
+        result.seconds = time.monotonic() - started
+    return result
+
+
+def ensure_all(force=False, runtime_ids=None, log=None):
+    """:func:`ensure_image` for every runtime with a recipe folder (or the given ids)."""
+    registry = runtimes.registry()
+    selected = runtime_ids or list(registry)
+    missing = [rid for rid in selected if rid not in registry]
+    if missing:
+        raise ImageBuildError(f"No recipe folder for runtime(s): {', '.join(missing)}")
+    return [ensure_image(registry[rid], force=force, log=log) for rid in selected]
+
+
+def _say(log, message):
+    if log is not None:
+        log(message)

@@ -1,0 +1,245 @@
+"""Executions in real containers, in both runtimes, through the official SDK."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from appwrite.enums.execution_method import ExecutionMethod
+from appwrite.query import Query
+from appwrite.services.functions import Functions
+
+from functions_app.services import docker, executor
+
+from .conftest import make_client
+from .deploy import ECHO, upload, wait_deployment, wait_execution
+from .helpers import expect_error, expect_raw_error
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
+RUNTIMES = ["python-3.11", "node-18.0"]
+
+
+def deploy_echo(functions, runtime, function_id="echo", **options):
+    entrypoint, source = ECHO[runtime]
+    options.setdefault("execute", ["any"])
+    functions.create(function_id, "Echo", runtime, entrypoint=entrypoint, **options)
+    dep = upload(functions, function_id, {entrypoint: source})
+    ready = wait_deployment(functions, function_id, dep.id)
+    assert ready.status.value == "ready", ready.buildlogs
+    return ready
+
+
+def runtime_containers():
+    return {c["name"]: c for c in docker.list_containers({"functions.kind": "runtime"})}
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_echo_request_env_and_variables(functions, raw, runtime):
+    raw.post("/project/variables", json={"key": "GLOBAL_COLOUR", "value": "blue", "secret": False})
+    deploy_echo(functions, runtime)
+    functions.create_variable("echo", "MY_SECRET", "s3cret")
+    ex = functions.create_execution(
+        "echo",
+        body="hello body",
+        path="/some/path?a=1&b=two",
+        method=ExecutionMethod.PUT,
+        headers={"x-test": "yes", "content-type": "text/plain"},
+    )
+    assert (ex.status.value, ex.responsestatuscode, ex.trigger.value) == ("completed", 200, "http")
+    seen = json.loads(ex.responsebody)
+    assert (seen["method"], seen["path"], seen["body"]) == ("PUT", "/some/path", "hello body")
+    assert seen["query"] == {"a": "1", "b": "two"} and seen["queryString"] == "a=1&b=two"
+    headers = seen["headers"]
+    assert headers["x-test"] == "yes" and headers["x-appwrite-trigger"] == "http"
+    assert headers["x-appwrite-execution-id"] == ex.id and headers["x-appwrite-key"].startswith(
+        "dynamic_"
+    )
+    assert headers["x-appwrite-user-id"] == "" and not any(
+        k.startswith("x-open-runtimes") for k in headers
+    )
+    env = seen["env"]
+    assert env["APPWRITE_FUNCTION_ID"] == "echo" and env["APPWRITE_FUNCTION_PROJECT_ID"] == "main"
+    assert env["APPWRITE_FUNCTION_RUNTIME_VERSION"] == runtime.split("-")[1]
+    assert env["MY_SECRET"] == "s3cret" and env["GLOBAL_COLOUR"] == "blue"
+    response_headers = {h.name: h.value for h in ex.responseheaders}
+    assert (
+        response_headers["x-custom"] == "yes"
+        and response_headers["x-appwrite-execution-id"] == ex.id
+    )
+    assert response_headers["content-type"].startswith("application/json")
+    stored = functions.get_execution("echo", ex.id)
+    assert stored.responsebody == "" and stored.requestpath == "/some/path?a=1&b=two"
+    assert {h.name for h in stored.responseheaders} <= {"content-type", "content-length"}
+    assert {h.name: h.value for h in stored.requestheaders}["content-type"] == "text/plain"
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_warm_reuse_and_idle_reaping(functions, runtime, settings):
+    dep = deploy_echo(functions, runtime)
+    functions.create_execution("echo", path="/")
+    name = executor.runtime_name(type("D", (), {"project_id": "main", "uid": dep.id})())
+    first = runtime_containers()[name]["id"]
+    for _ in range(3):
+        assert functions.create_execution("echo").status.value == "completed"
+    assert runtime_containers()[name]["id"] == first  # no new container
+    settings.COMPUTE_INACTIVE_THRESHOLD = 3600
+    assert name not in executor.reap()
+    settings.COMPUTE_INACTIVE_THRESHOLD = -1
+    assert name in executor.reap()
+    assert name not in runtime_containers()
+    assert functions.create_execution("echo").status.value == "completed"  # cold start again
+    assert runtime_containers()[name]["id"] != first
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_logs_errors_and_failures(functions, runtime):
+    deploy_echo(functions, runtime)
+    ex = functions.create_execution("echo", path="/log")
+    assert ex.status.value == "completed" and ex.responsebody == "logged"
+    assert (
+        'hello {"a":1}' in ex.logs
+        and "native print" in ex.logs
+        and "Native logs detected" in ex.logs
+    )
+    assert "oops" in ex.errors
+    failed = functions.create_execution("echo", path="/fail")
+    assert (failed.status.value, failed.responsestatuscode) == (
+        "failed",
+        500,
+    ) and "boom" in failed.errors
+    empty = functions.create_execution("echo", path="/nothing")
+    assert empty.status.value == "failed" and "Return statement missing" in empty.errors
+    listed = functions.list_executions("echo", [Query.equal("status", "failed")])
+    assert {e.id for e in listed.executions} == {failed.id, empty.id}
+    assert functions.list_executions("echo", [Query.equal("responseStatusCode", 200)]).total == 1
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_logging_disabled_stores_no_logs(functions, runtime):
+    deploy_echo(functions, runtime, logging=False)
+    ex = functions.create_execution("echo", path="/log")
+    assert ex.status.value == "completed" and (ex.logs, ex.errors) == ("", "")
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_timeout(functions, runtime):
+    deploy_echo(functions, runtime, timeout=2)
+    ex = functions.create_execution("echo", path="/sleep?s=6")
+    assert (ex.status.value, ex.responsestatuscode) == ("failed", 500) and "timed out" in ex.errors
+    assert ex.duration < 6
+
+
+def test_synchronous_cap(functions, settings):
+    deploy_echo(functions, "python-3.11", timeout=60)
+    settings.FUNCTIONS_SYNC_TIMEOUT = 2
+    expect_error(
+        lambda: functions.create_execution("echo", path="/sleep?s=5"),
+        408,
+        "function_synchronous_timeout",
+    )
+    stored = functions.list_executions("echo").executions[-1]
+    assert stored.status.value == "failed" and "Error Code: 408" in stored.errors
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_async_execution_completes_on_a_worker(functions, runtime):
+    deploy_echo(functions, runtime)
+    ex = functions.create_execution("echo", body="queued", xasync=True, path="/async")
+    assert ex.status.value == "waiting" and ex.responsebody == "" and ex.scheduledat is None
+    done = wait_execution(functions, "echo", ex.id)
+    assert (done.status.value, done.responsestatuscode, done.trigger.value) == (
+        "completed",
+        200,
+        "http",
+    )
+    assert done.deploymentid and done.duration > 0
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_binary_out_and_in(functions, raw, runtime):
+    deploy_echo(functions, runtime)
+    response = raw.post(
+        "/functions/echo/executions",
+        json={"path": "/binary"},
+        headers={"Accept": "multipart/form-data"},
+    )
+    assert response.status_code == 201 and response.headers["Content-Type"].startswith(
+        "multipart/form-data"
+    )
+    assert bytes(range(256)) in response.content
+    expect_raw_error(
+        raw.post("/functions/echo/executions", json={"path": "/binary"}),
+        400,
+        "general_argument_invalid",
+    )
+    ex = functions.create_execution("echo", body="héllo ✓")
+    assert json.loads(ex.responsebody)["body"] == "héllo ✓"
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_limits_visible_inside_the_container(functions, runtime):
+    deploy_echo(functions, runtime, specification="s-0.5vcpu-512mb")
+    seen = json.loads(functions.create_execution("echo", path="/limits").responsebody)
+    assert seen["memory"] == str(512 * 1024 * 1024)
+    assert seen["cpu"] in ("50000 100000", "50000")
+    assert seen["pids"] == "128"
+    assert seen["uid"] == 1000 and seen["docker_socket"] is False and seen["root_writable"] is False
+
+
+def test_execution_errors(functions, live_server, settings):
+    from appwrite.enums.runtime import Runtime
+
+    functions.create("nodep", "No deployment", Runtime.PYTHON_3_11, entrypoint="main.py")
+    expect_error(
+        lambda: functions.create_execution("nodep"),
+        404,
+        "deployment_not_found",
+        "Deployment not found. Create a deployment before trying to execute a function",
+    )
+    deploy_echo(functions, "python-3.11", execute=[])
+    guest = Functions(make_client(live_server.url, "main"))
+    expect_error(
+        lambda: guest.create_execution("echo"),
+        401,
+        "user_unauthorized",
+        "No permissions provided for action 'execute'",
+    )
+    expect_error(
+        lambda: functions.create_execution("echo", headers={"x-appwrite-trigger": "x"}),
+        400,
+        "general_argument_invalid",
+    )
+    expect_error(
+        lambda: functions.create_execution("echo", scheduled_at="2030-01-01T00:00:00.000+00:00"),
+        400,
+        "general_bad_request",
+        "Scheduled executions must run asynchronously. Set scheduledAt to a future date, or set async to true.",
+    )
+    soon = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+    expect_error(
+        lambda: functions.create_execution("echo", xasync=True, scheduled_at=soon),
+        400,
+        "general_bad_request",
+        "Execution schedule must be a valid date, and at least 1 minute from now",
+    )
+    functions.update("echo", "Echo", enabled=False, execute=["any"])
+    expect_error(lambda: guest.create_execution("echo"), 404, "function_not_found")
+    assert functions.create_execution("echo").status.value == "completed"  # keys still may
+    assert functions.list_executions("echo").total == 1
+
+
+def test_delete_rules(functions, raw):
+    deploy_echo(functions, "python-3.11")
+    done = functions.create_execution("echo")
+    functions.delete_execution("echo", done.id)
+    expect_error(lambda: functions.get_execution("echo", done.id), 404, "execution_not_found")
+    slow = functions.create_execution("echo", path="/sleep?s=3", xasync=True)
+    expect_error(lambda: functions.delete_execution("echo", slow.id), 400, "execution_in_progress")
+    wait_execution(functions, "echo", slow.id)
+    functions.delete_execution("echo", slow.id)
+
+
+def test_outsider_cannot_run_or_read(functions, outsider_functions):
+    deploy_echo(functions, "python-3.11")
+    ex = functions.create_execution("echo")
+    expect_error(lambda: outsider_functions.create_execution("echo"), 404, "function_not_found")
+    expect_error(lambda: outsider_functions.get_execution("echo", ex.id), 404, "function_not_found")
