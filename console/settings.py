@@ -24,7 +24,12 @@ def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-STORAGE_DIR = Path(env("STORAGE_DIR", str(BASE_DIR / "data"))).resolve()
+# A test run (pytest sets PYTEST_VERSION) gets a storage directory of its own, so runs on one
+# machine never share files, databases or containers.
+_default_storage = (
+    BASE_DIR / "data" / (f"test-run-{os.getpid()}" if "PYTEST_VERSION" in os.environ else "")
+)
+STORAGE_DIR = Path(env("STORAGE_DIR", str(_default_storage))).resolve()
 STORAGE_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "functions_app.domains.function_domain_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -101,6 +107,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A file (not in-memory) so that worker subprocesses share it.
     DATABASES["default"]["TEST"] = {"NAME": str(STORAGE_DIR / "test-db.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -34,3 +34,10 @@ def maintain_runtimes():
     from .services import executor
 
     return executor.reap()
+
+
+def tick():
+    """Every minute: start due cron schedules and release due delayed executions."""
+    from .services import scheduler
+
+    return len(scheduler.tick())

@@ -1,10 +1,17 @@
 """Fixtures that compose: project -> key -> client (the official Appwrite SDK against a live
 server), plus an outsider project with its own key."""
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import requests
 from appwrite.client import Client
 from appwrite.services.functions import Functions
+from django.conf import settings as django_settings
 
 from functions_app.api.auth import KEY_SCOPES
 from functions_app.models import ApiKey, Project
@@ -77,16 +84,6 @@ def raw(live_server, project, key):
 
 # -- Docker-backed tests: a real django-q2 cluster against the test database --------------------
 
-import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from django.conf import settings as django_settings  # noqa: E402
-
-TEST_PROJECTS = ("main", "outsider")
-
 
 @pytest.fixture(scope="session")
 def qcluster(django_db_setup, django_db_blocker):
@@ -100,7 +97,7 @@ def qcluster(django_db_setup, django_db_blocker):
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     root = Path(__file__).resolve().parent.parent
-    log = open(Path(django_settings.STORAGE_DIR) / "test-qcluster.log", "w")  # noqa: SIM115
+    log = open(Path(django_settings.STORAGE_DIR) / "qcluster.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"], cwd=root, env=env, stdout=log, stderr=log
     )
@@ -114,11 +111,10 @@ def qcluster(django_db_setup, django_db_blocker):
 
 
 def remove_test_containers():
-    from functions_app.services import docker
+    from functions_app.services import docker, executor
 
-    for container in docker.list_containers({"functions.managed": "1"}):
-        if container["labels"].get("functions.project") in TEST_PROJECTS:
-            docker.remove_container(container["name"])
+    for container in docker.list_containers({"functions.instance": executor.instance_id()}):
+        docker.remove_container(container["name"])
 
 
 @pytest.fixture
@@ -127,8 +123,14 @@ def engine(qcluster, live_server, project):
     remove_test_containers()
     yield
     remove_test_containers()
-    for name in TEST_PROJECTS:
-        shutil.rmtree(Path(django_settings.STORAGE_DIR) / "deployments" / name, ignore_errors=True)
-    for path in (Path(django_settings.STORAGE_DIR) / "runtimes").glob("fn-*"):
-        if path.name.split("-")[1] in TEST_PROJECTS:
-            shutil.rmtree(path, ignore_errors=True)
+    for folder in ("deployments", "runtimes"):
+        shutil.rmtree(Path(django_settings.STORAGE_DIR) / folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def storage_cleanup():
+    """The run's own storage directory (see console/settings.py) goes when the run ends."""
+    yield
+    if "test-run-" in str(django_settings.STORAGE_DIR):
+        remove_test_containers()
+        shutil.rmtree(django_settings.STORAGE_DIR, ignore_errors=True)

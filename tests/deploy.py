@@ -59,6 +59,17 @@ def wait_execution(functions, function_id, execution_id, timeout=60):
     return wait_for(done, timeout)
 
 
+def deploy_echo(functions, runtime, function_id="echo", files=None, **options):
+    """Create a function running ``files`` (default: the echo function) and wait until ready."""
+    entrypoint, source = ECHO[runtime]
+    options.setdefault("execute", ["any"])
+    functions.create(function_id, "Echo", runtime, entrypoint=entrypoint, **options)
+    dep = upload(functions, function_id, files or {entrypoint: source})
+    ready = wait_deployment(functions, function_id, dep.id)
+    assert ready.status.value == "ready", ready.buildlogs
+    return ready
+
+
 PY_ECHO = """
 import json
 import os

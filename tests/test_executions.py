@@ -11,21 +11,11 @@ from appwrite.services.functions import Functions
 from functions_app.services import docker, executor
 
 from .conftest import make_client
-from .deploy import ECHO, upload, wait_deployment, wait_execution
+from .deploy import deploy_echo, wait_execution
 from .helpers import expect_error, expect_raw_error
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
 RUNTIMES = ["python-3.11", "node-18.0"]
-
-
-def deploy_echo(functions, runtime, function_id="echo", **options):
-    entrypoint, source = ECHO[runtime]
-    options.setdefault("execute", ["any"])
-    functions.create(function_id, "Echo", runtime, entrypoint=entrypoint, **options)
-    dep = upload(functions, function_id, {entrypoint: source})
-    ready = wait_deployment(functions, function_id, dep.id)
-    assert ready.status.value == "ready", ready.buildlogs
-    return ready
 
 
 def runtime_containers():

@@ -15,6 +15,7 @@ from . import (
     archives,
     deployments,
     docker,
+    events,
     executor,
     keys,
     scheduler,
@@ -51,7 +52,16 @@ def build(deployment_pk):
     if not deployment.mark_building():
         _note_cancel(deployment)
         return
+    _announce_building(deployment)
     _run(deployment)
+
+
+def _announce_building(deployment):
+    from ..api import serializers
+
+    params = {"functionId": deployment.function.uid, "deploymentId": deployment.uid}
+    pattern = "functions.[functionId].deployments.[deploymentId].update"
+    events.dispatch(deployment.project_id, pattern, params, serializers.deployment(deployment))
 
 
 def _note_cancel(deployment):

@@ -11,7 +11,7 @@ from .. import roles, tasks
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Deployment, Execution
-from . import executor, functions, keys
+from . import events, executor, functions, keys
 
 REQUEST_HEADER_ALLOWLIST = (
     "content-type",
@@ -21,6 +21,8 @@ REQUEST_HEADER_ALLOWLIST = (
     "x-appwrite-client-ip",
 )
 RESPONSE_HEADER_ALLOWLIST = ("content-type", "content-length")
+# Set by our own HTTP client from the body; a caller's value could only break the framing.
+FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection", "keep-alive", "upgrade")
 LOG_LIMIT = 1_000_000
 NO_DEPLOYMENT = (
     "The execution could not be completed because a corresponding deployment was not found. A function "
@@ -116,7 +118,7 @@ def new_execution(function, request, status, scheduled_at=None):
 def runtime_headers(function, execution, request):
     """What the function sees: the caller's headers with Appwrite's ``x-appwrite-*`` over them."""
     user_jwt = keys.mint_user_jwt(request.user_id, function.timeout + 60) if request.user_id else ""
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in FRAMING_HEADERS}
     headers.update({
         "x-appwrite-execution-id": execution.uid,
         "x-appwrite-key": keys.mint_dynamic_key(
@@ -183,6 +185,34 @@ def create_http_execution(caller, function, request, run_async, scheduled_at):
     return execution, result
 
 
+def domain_deployment(function):
+    """The active deployment for a domain request, with the router's error for each state."""
+    deployment = None
+    if function.deployment_uid:
+        deployment = Deployment.objects.filter(
+            function=function, uid=function.deployment_uid
+        ).first()
+    if deployment is None:
+        raise AppwriteError("deployment_not_found")
+    if deployment.status != "ready":
+        kind = {"failed": "build_failed", "canceled": "build_canceled"}.get(
+            deployment.status, "build_not_ready"
+        )
+        raise AppwriteError(kind)
+    return deployment
+
+
+def create_domain_execution(function, request):
+    """A plain HTTP request to the function's domain: run synchronously, as a guest."""
+    if not function.enabled:
+        raise AppwriteError("function_not_found")
+    deployment = domain_deployment(function)
+    if not {"any", "guests"} & set(function.execute):
+        raise AppwriteError("function_execute_permission_missing")
+    execution = new_execution(function, request, "processing")
+    return execution, run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
+
+
 def run_queued(execution_pk):
     """The worker side of async, scheduled, cron and event executions."""
     execution = Execution.claim(execution_pk)
@@ -199,9 +229,22 @@ def run_queued(execution_pk):
     except AppwriteError as exc:
         message = NO_DEPLOYMENT if exc.type == "deployment_not_found" else NOT_READY
         execution.finish(500, [], "", message, 0.0, deployment_uid="")
+        announce_finished(execution)
         return execution
     run(function, deployment, execution, request)
+    announce_finished(execution)
     return execution
+
+
+def announce_finished(execution):
+    """``functions.F.executions.E.update`` once a worker finishes an execution."""
+    from ..api import serializers
+
+    params = {"functionId": execution.function.uid, "executionId": execution.uid}
+    events.dispatch(
+        execution.project_id, "functions.[functionId].executions.[executionId].update", params,
+        serializers.execution(execution), execution.user_id, events.Cause.of(execution),
+    )  # fmt: skip
 
 
 def delete_execution(execution):

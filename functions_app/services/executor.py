@@ -266,9 +266,16 @@ def limits(spec, memory_floor=0):
     }
 
 
+def instance_id():
+    """Tells this installation's containers from another's on a shared engine (by database)."""
+    db = settings.DATABASES["default"]
+    return hashlib.sha256(f"{db.get('HOST', '')}/{db['NAME']}".encode()).hexdigest()[:12]
+
+
 def labels(deployment, kind):
     return {
         "functions.managed": "1",
+        "functions.instance": instance_id(),
         "functions.kind": kind,
         "functions.project": deployment.project_id,
         "functions.function": deployment.function.uid,

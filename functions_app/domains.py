@@ -1,0 +1,119 @@
+"""Function domains: ``<functionId>.<FUNCTIONS_DOMAIN>`` (or ``<functionId>.<projectId>.<...>``
+when several projects use the same function ID) runs the function with the raw request and
+answers with its raw response. Router errors are HTML pages, as on Appwrite."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+from .errors import AppwriteError
+from .models import Function
+from .services import executions
+
+PAGES = {
+    "rule_not_found": ("Nothing is here yet", "Start with this domain", "/"),
+    "deployment_not_found": ("No active deployments", "View deployments", "/"),
+    "function_not_found": ("Function not found", None, None),
+    "build_not_ready": ("Deployment is still building", None, None),
+    "build_failed": ("Deployment build failed", "View deployments", "/"),
+    "build_canceled": ("Deployment build was canceled", "View deployments", "/"),
+    "function_execute_permission_missing": ("Execution not permitted", "View settings", "/"),
+    "general_access_forbidden": ("Access forbidden", None, None),
+    "function_synchronous_timeout": ("Timed out", None, None),
+}
+HOP_BY_HOP = {
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+    "transfer-encoding", "upgrade", "content-length",
+}  # fmt: skip
+STATUS_PAGES = {
+    404: "The page you are looking for does not exist.",
+    504: "The server did not respond in time.",
+}
+
+
+def function_domain_middleware(get_response):
+    def middleware(request):
+        host = request.META.get("HTTP_HOST", "").rsplit(":", 1)[0].lower()
+        domain = settings.FUNCTIONS_DOMAIN.lower()
+        if host == domain:
+            return error_page(AppwriteError(
+                "general_access_forbidden", "This domain cannot be used for security reasons. Please use any subdomain instead."
+            ))  # fmt: skip
+        if host.endswith("." + domain):
+            return serve(request, host[: -len(domain) - 1])
+        return get_response(request)
+
+    return middleware
+
+
+def find_function(label):
+    parts = label.split(".")
+    functions = Function.objects.filter(uid=parts[0]).select_related("project")
+    if len(parts) == 2:
+        functions = functions.filter(project_id=parts[1])
+    elif len(parts) > 2:
+        return None
+    return functions.order_by("id").first()
+
+
+def serve(request, label):
+    function = find_function(label)
+    if function is None:
+        return error_page(AppwriteError("rule_not_found"))
+    try:
+        execution, result = executions.create_domain_execution(function, incoming(request))
+    except AppwriteError as exc:
+        return error_page(exc)
+    return reply(execution, result)
+
+
+def incoming(request):
+    path = request.get_full_path()
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    headers.pop("x-appwrite-user-jwt", None)
+    return executions.Request(
+        method=request.method, path=path, headers=headers, body=request.body,
+        client_ip=request.META.get("REMOTE_ADDR", ""),
+    )  # fmt: skip
+
+
+def reply(execution, result):
+    if result.sync_timeout:
+        return error_page(AppwriteError("function_synchronous_timeout"))
+    if result.status_code >= 400 and not result.body:
+        return status_page(result.status_code, execution.uid)
+    response = HttpResponse(result.body, status=result.status_code, content_type="text/plain")
+    for name, value in result.headers:
+        if name not in HOP_BY_HOP:
+            response[name] = value
+    response["x-appwrite-execution-id"] = execution.uid
+    return response
+
+
+def status_page(code, execution_id):
+    message = STATUS_PAGES.get(code) or (
+        "An unexpected client error occured."
+        if code < 500
+        else "An unexpected server error occured."
+    )
+    response = render_page(code, f"Error {code}", message, "", None, None)
+    response["x-appwrite-execution-id"] = execution_id
+    return response
+
+
+def error_page(error):
+    title, cta, cta_url = PAGES.get(error.type, ("Error", None, None))
+    return render_page(error.code, title, error.message, error.type, cta, cta_url)
+
+
+def render_page(code, title, message, type_, cta, cta_url):
+    context = {
+        "code": code,
+        "title": title,
+        "message": message,
+        "type": type_,
+        "cta": cta,
+        "cta_url": cta_url,
+    }
+    html = render_to_string("functions_app/domain_error.html", context)
+    return HttpResponse(html, status=code, content_type="text/html; charset=utf-8")

@@ -1,0 +1,82 @@
+"""Execute permissions for callers without a key, and per-execution API keys."""
+
+import json
+import time
+
+import pytest
+from appwrite.services.functions import Functions
+from django.contrib.auth import get_user_model
+from django.test import Client as DjangoClient
+
+from functions_app.models import Team
+from functions_app.services import keys
+
+from .conftest import make_client
+from .deploy import deploy_echo
+from .helpers import expect_error
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
+
+
+def session_for(username):
+    get_user_model().objects.create_user(username, f"{username}@example.com", "pw-123456")
+    browser = DjangoClient()
+    assert browser.login(username=username, password="pw-123456")
+    return browser.cookies["sessionid"].value
+
+
+def as_user(live_server, session):
+    return Functions(make_client(live_server.url, "main").set_session(session))
+
+
+def test_roles_for_guests_users_and_teams(functions, live_server, project):
+    deploy_echo(functions, "python-3.11", execute=["users"])
+    guest = Functions(make_client(live_server.url, "main"))
+    alice = as_user(live_server, session_for("alice"))
+    error = expect_error(lambda: guest.create_execution("echo"), 401, "user_unauthorized")
+    assert error.message.startswith('Missing "execute" permission for role "users".')
+    ex = alice.create_execution("echo")
+    alice_id = str(get_user_model().objects.get(username="alice").pk)
+    assert json.loads(ex.responsebody)["headers"]["x-appwrite-user-id"] == alice_id
+    assert ex.logs == "" and ex.permissions == [f'read("user:{alice_id}")']
+    assert [e.id for e in alice.list_executions("echo").executions] == [ex.id]
+    bob = as_user(live_server, session_for("bob"))
+    assert bob.list_executions("echo").total == 0  # users only see their own executions
+    functions.update("echo", "Echo", entrypoint="main.py", execute=[f"user:{alice_id}"])
+    expect_error(lambda: bob.create_execution("echo"), 401, "user_unauthorized")
+    assert alice.create_execution("echo").status.value == "completed"
+    team = Team.objects.create(project=project, uid="crew", name="Crew")
+    team.members.add(get_user_model().objects.get(username="bob"))
+    functions.update("echo", "Echo", entrypoint="main.py", execute=["team:crew"])
+    assert bob.create_execution("echo").status.value == "completed"
+    expect_error(lambda: alice.create_execution("echo"), 401, "user_unauthorized")
+    functions.update("echo", "Echo", entrypoint="main.py", execute=["any"])
+    assert guest.create_execution("echo").status.value == "completed"
+
+
+def test_dynamic_key_scope_and_expiry(functions, live_server, monkeypatch):
+    deploy_echo(functions, "python-3.11", scopes=["functions.read"], timeout=5)
+    seen = json.loads(functions.create_execution("echo").responsebody)
+    key = seen["headers"]["x-appwrite-key"]
+    payload = keys.decode_jwt(key.removeprefix("dynamic_"))
+    assert payload["scopes"] == ["functions.read"] and payload["exp"] - payload["iat"] == 65
+    with_key = Functions(make_client(live_server.url, "main", key))
+    assert with_key.get("echo").id == "echo"
+    expect_error(lambda: with_key.delete("echo"), 401, "general_unauthorized_scope")
+    later = time.time() + 66
+    monkeypatch.setattr(keys.time, "time", lambda: later)
+    expect_error(lambda: with_key.get("echo"), 401, "project_key_expired")
+
+
+def test_builds_receive_a_dynamic_key(functions):
+    from .deploy import upload, wait_deployment
+
+    functions.create(
+        "keyed", "Keyed", "python-3.11", entrypoint="main.py", scopes=["functions.read"]
+    )
+    dep = upload(
+        functions, "keyed", {"main.py": "x = 1"}, commands='echo "KEY=${APPWRITE_FUNCTION_API_KEY}"'
+    )
+    logs = wait_deployment(functions, "keyed", dep.id).buildlogs
+    key = logs.split("KEY=", 1)[1].split()[0]
+    assert keys.decode_jwt(key.removeprefix("dynamic_"))["scopes"] == ["functions.read"]
