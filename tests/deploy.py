@@ -92,6 +92,8 @@ def main(context):
         return context.res.text("slept")
     if req.path == "/binary":
         return context.res.binary(bytes(range(256)), 200, {"content-type": "application/octet-stream"})
+    if req.path == "/binary-in":
+        return context.res.binary(req.body_binary[::-1], 200, {"content-type": "application/octet-stream"})
     if req.path == "/limits":
         def read(path):
             try:
@@ -123,6 +125,7 @@ module.exports = async (context) => {
   if (req.path === "/nothing") { return undefined; }
   if (req.path === "/sleep") { await new Promise(r => setTimeout(r, Number(req.query.s || 5) * 1000)); return context.res.text("slept"); }
   if (req.path === "/binary") { return context.res.binary(Buffer.from([...Array(256).keys()]), 200, {"content-type": "application/octet-stream"}); }
+  if (req.path === "/binary-in") { return context.res.binary(Buffer.from(req.bodyBinary).reverse(), 200, {"content-type": "application/octet-stream"}); }
   if (req.path === "/limits") {
     return context.res.json({
       memory: fs.existsSync("/sys/fs/cgroup/memory.max") ? read("/sys/fs/cgroup/memory.max") : read("/sys/fs/cgroup/memory/memory.limit_in_bytes"),

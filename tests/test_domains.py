@@ -46,6 +46,9 @@ def test_binary_body_and_headers_unchanged(functions, live_server, runtime):
     response = domain_get(live_server, "echo", "/binary")
     assert response.content == bytes(range(256)), response.text[:3000]
     assert response.headers["content-type"].startswith("application/octet-stream")
+    payload = bytes(range(256)) * 64
+    echoed = domain_get(live_server, "echo", "/binary-in", method="POST", data=payload)
+    assert echoed.status_code == 200 and echoed.content == payload[::-1]
 
 
 def test_without_any_answers_401(functions, live_server):

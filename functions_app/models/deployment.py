@@ -1,11 +1,13 @@
 from django.db import models
 from django.utils import timezone
 
+from .timestamps import Timestamped
+
 FINAL_STATUSES = ("ready", "failed", "canceled")
 MAX_BUILD_LOG = 1_000_000
 
 
-class Deployment(models.Model):
+class Deployment(Timestamped):
     """One uploaded code archive of a function and its build."""
 
     project = models.ForeignKey(
@@ -32,8 +34,6 @@ class Deployment(models.Model):
     status = models.CharField(max_length=16, default="waiting")
     activate = models.BooleanField(default=False)
     vcs = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
@@ -43,12 +43,6 @@ class Deployment(models.Model):
 
     def __str__(self):
         return self.uid
-
-    def save(self, *args, **kwargs):
-        self.updated_at = timezone.now()
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
-        super().save(*args, **kwargs)
 
     @property
     def is_final(self):

@@ -1,10 +1,12 @@
 from django.db import models
 from django.utils import timezone
 
+from .timestamps import Timestamped
+
 FINAL_STATUSES = ("completed", "failed")
 
 
-class Execution(models.Model):
+class Execution(Timestamped):
     """One run of a function, whatever triggered it."""
 
     project = models.ForeignKey(
@@ -31,8 +33,6 @@ class Execution(models.Model):
     user_id = models.CharField(max_length=36, blank=True, default="")
     permissions = models.JSONField(default=list, blank=True)
     event_depth = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
@@ -43,12 +43,6 @@ class Execution(models.Model):
 
     def __str__(self):
         return self.uid
-
-    def save(self, *args, **kwargs):
-        self.updated_at = timezone.now()
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
-        super().save(*args, **kwargs)
 
     @property
     def is_final(self):

@@ -1,10 +1,11 @@
 from django.db import models
-from django.utils import timezone
+
+from .timestamps import Timestamped
 
 DEFAULT_SPECIFICATION = "s-1vcpu-512mb"
 
 
-class Function(models.Model):
+class Function(Timestamped):
     """A function, with every field of Appwrite 1.8's model. The active and latest deployment
     are denormalised onto the row (as Appwrite does) so that lists and queries need no joins."""
 
@@ -39,8 +40,6 @@ class Function(models.Model):
     latest_deployment_created_at = models.DateTimeField(null=True, blank=True)
     latest_deployment_status = models.CharField(max_length=16, blank=True, default="")
     search = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
@@ -54,9 +53,8 @@ class Function(models.Model):
 
     def save(self, *args, **kwargs):
         self.search = f"{self.uid} {self.name} {self.runtime}"
-        self.updated_at = timezone.now()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search", "updated_at"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search"}
         super().save(*args, **kwargs)
 
     def mark_not_live(self):

@@ -1,8 +1,9 @@
 from django.db import models
-from django.utils import timezone
+
+from .timestamps import Timestamped
 
 
-class Variable(models.Model):
+class Variable(Timestamped):
     """An environment variable of one function, or of the whole project when ``function`` is
     null (a global variable every function of the project receives)."""
 
@@ -20,8 +21,6 @@ class Variable(models.Model):
     key = models.CharField(max_length=255)
     value = models.TextField(blank=True)
     secret = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]

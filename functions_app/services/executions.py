@@ -68,13 +68,15 @@ def parse_scheduled_at(value):
     return moment
 
 
+def find_active_deployment(function):
+    if not function.deployment_uid:
+        return None
+    return Deployment.objects.filter(function=function, uid=function.deployment_uid).first()
+
+
 def active_deployment(function):
     """The function's active deployment, with Appwrite's errors when there is none or it is not ready."""
-    deployment = None
-    if function.deployment_uid:
-        deployment = Deployment.objects.filter(
-            function=function, uid=function.deployment_uid
-        ).first()
+    deployment = find_active_deployment(function)
     if deployment is None:
         raise AppwriteError(
             "deployment_not_found",
@@ -187,11 +189,7 @@ def create_http_execution(caller, function, request, run_async, scheduled_at):
 
 def domain_deployment(function):
     """The active deployment for a domain request, with the router's error for each state."""
-    deployment = None
-    if function.deployment_uid:
-        deployment = Deployment.objects.filter(
-            function=function, uid=function.deployment_uid
-        ).first()
+    deployment = find_active_deployment(function)
     if deployment is None:
         raise AppwriteError("deployment_not_found")
     if deployment.status != "ready":

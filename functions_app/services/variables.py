@@ -1,7 +1,6 @@
 """Function and project (global) environment variables."""
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from ..errors import AppwriteError
 from ..ids import unique_id
@@ -43,7 +42,6 @@ def update_variable(variable, key, value=None, secret=None):
         variable.value = value
     if secret is not None:
         variable.secret = secret
-    variable.updated_at = timezone.now()
     _save(variable)
     _configuration_changed(variable.project, variable.function)
     return variable
