@@ -30,10 +30,15 @@ def run_execution(execution_pk):
 
 
 def maintain_runtimes():
-    """Reap idle warm containers and those of deleted or replaced deployments."""
-    from .services import executor
+    """Reap idle warm containers and those of deleted or replaced deployments; fail builds and
+    executions whose worker died."""
+    from .services import builder, executions, executor
 
-    return executor.reap()
+    return {
+        "reaped": executor.reap(),
+        "builds_failed": builder.recover_interrupted(),
+        "executions_failed": executions.recover_stuck(),
+    }
 
 
 def tick():

@@ -233,3 +233,22 @@ def test_outsider_cannot_run_or_read(functions, outsider_functions):
     ex = functions.create_execution("echo")
     expect_error(lambda: outsider_functions.create_execution("echo"), 404, "function_not_found")
     expect_error(lambda: outsider_functions.get_execution("echo", ex.id), 404, "function_not_found")
+
+
+def test_maintenance_fails_executions_whose_worker_died(functions):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from functions_app import tasks
+    from functions_app.models import Execution
+
+    deploy_echo(functions, "python-3.11", timeout=5)
+    ex = functions.create_execution("echo")
+    Execution.objects.filter(uid=ex.id).update(
+        status="processing", updated_at=timezone.now() - timedelta(minutes=10)
+    )
+    report = tasks.maintain_runtimes()
+    assert report["executions_failed"] == [ex.id]
+    stored = functions.get_execution("echo", ex.id)
+    assert stored.status.value == "failed" and "interrupted" in stored.errors

@@ -174,3 +174,19 @@ def _publish(deployment, artifact):
 def stop(deployment):
     """Cancel: kill the build container; the build task notices and records the cancel."""
     docker.remove_container(build_name(deployment))
+
+
+def recover_interrupted():
+    """Builds whose worker died (no build container left) are marked failed, not left building."""
+    names = {c["name"] for c in docker.list_containers({"functions.kind": "build"})}
+    failed = []
+    for deployment in Deployment.objects.filter(
+        status__in=("processing", "building")
+    ).select_related("function"):
+        age = time.time() - deployment.updated_at.timestamp()
+        if build_name(deployment) not in names and age > 120:
+            deployment.mark_failed(
+                deployment.build_logs + "\x1b[31mBuild was interrupted (worker stopped).\x1b[0m\n"
+            )
+            failed.append(deployment.uid)
+    return failed

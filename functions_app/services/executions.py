@@ -249,3 +249,16 @@ def delete_execution(execution):
     if execution.status not in ("completed", "failed", "scheduled"):
         raise AppwriteError("execution_in_progress")
     execution.delete()
+
+
+def recover_stuck(now=None):
+    """Executions left ``processing`` by a worker that died are failed once well past their timeout."""
+    now = now or timezone.now()
+    failed = []
+    for execution in Execution.objects.filter(status="processing").select_related("function"):
+        if (now - execution.updated_at).total_seconds() > execution.function.timeout + 120:
+            execution.finish(
+                500, [], execution.logs, "The execution was interrupted (worker stopped).", 0.0
+            )
+            failed.append(execution.uid)
+    return failed
