@@ -287,3 +287,11 @@ def test_another_project_cannot_touch_our_functions(functions, outsider_function
     assert functions.get("mine").name == "Mine"
     outsider_functions.create("mine", "Theirs", PY)  # same ID, other project: allowed
     assert functions.get("mine").name == "Mine"
+
+
+def test_creation_abuse_limit(functions, settings):
+    settings.FUNCTIONS_CREATION_ABUSE_LIMIT = 2
+    functions.create("one", "One", PY)
+    functions.create("two", "Two", PY)
+    expect_error(lambda: functions.create("three", "Three", PY), 429, "general_rate_limit_exceeded")
+    assert Function.objects.count() == 2

@@ -1,7 +1,10 @@
 """Creating, updating and deleting functions."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .. import runtimes
 from ..errors import AppwriteError, argument_invalid
@@ -47,7 +50,16 @@ def check_vcs(fields):
         )
 
 
+def check_creation_limit(project):
+    """``FUNCTIONS_CREATION_ABUSE_LIMIT`` functions per project per 24 hours (0: no limit)."""
+    limit = settings.FUNCTIONS_CREATION_ABUSE_LIMIT
+    since = timezone.now() - timedelta(days=1)
+    if limit and Function.objects.filter(project=project, created_at__gte=since).count() >= limit:
+        raise AppwriteError("general_rate_limit_exceeded")
+
+
 def create_function(project, function_id, fields):
+    check_creation_limit(project)
     if function_id == "unique()":
         function_id = unique_id()
     check_runtime_available(fields["runtime"])
