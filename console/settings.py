@@ -185,6 +185,9 @@ COMPUTE_MAINTENANCE_INTERVAL = int(env("COMPUTE_MAINTENANCE_INTERVAL", "60"))
 FUNCTIONS_CREATION_ABUSE_LIMIT = int(env("FUNCTIONS_CREATION_ABUSE_LIMIT", "0"))
 PUBLIC_URL = env("PUBLIC_URL", "http://localhost:8000")
 DOCKER_HOST = env("DOCKER_HOST", "unix:///var/run/docker.sock")
+# The API also listens here (bin/run binds gunicorn to it); execution containers, which have no
+# network, reach it through a loopback bridge in the runtime at 127.0.0.1:3080.
+API_SOCKET = Path(env("API_SOCKET", str(STORAGE_DIR / "api" / "api.sock")))
 
 LOGGING = {
     "version": 1,

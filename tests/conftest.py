@@ -134,3 +134,52 @@ def storage_cleanup():
     if "test-run-" in str(django_settings.STORAGE_DIR):
         remove_test_containers()
         shutil.rmtree(django_settings.STORAGE_DIR, ignore_errors=True)
+
+
+@pytest.fixture
+def api_socket(live_server):
+    """What bin/run's gunicorn does with ``--bind unix:API_SOCKET``, for the live test server:
+    the API on a Unix socket, which execution containers reach through their loopback bridge."""
+    import socketserver
+    import threading
+    from urllib.parse import urlparse
+
+    target = urlparse(live_server.url)
+    path = django_settings.API_SOCKET
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+
+    class Forward(socketserver.BaseRequestHandler):
+        def handle(self):
+            import socket
+
+            upstream = socket.create_connection((target.hostname, target.port))
+            pipes = [
+                threading.Thread(target=_pipe, args=pair)
+                for pair in ((self.request, upstream), (upstream, self.request))
+            ]
+            for pipe in pipes:
+                pipe.start()
+            for pipe in pipes:
+                pipe.join()
+
+    server = socketserver.ThreadingUnixStreamServer(str(path), Forward)
+    os.chmod(path, 0o666)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield path
+    server.shutdown()
+    server.server_close()
+    path.unlink(missing_ok=True)
+
+
+def _pipe(source, sink):
+    import socket
+
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with __import__("contextlib").suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)

@@ -80,3 +80,48 @@ def test_builds_receive_a_dynamic_key(functions):
     logs = wait_deployment(functions, "keyed", dep.id).buildlogs
     key = logs.split("KEY=", 1)[1].split()[0]
     assert keys.decode_jwt(key.removeprefix("dynamic_"))["scopes"] == ["functions.read"]
+
+
+CALLBACK = """
+import json
+import os
+import urllib.request
+
+
+def main(context):
+    endpoint = os.environ["APPWRITE_FUNCTION_API_ENDPOINT"]
+    request = urllib.request.Request(endpoint + "/functions", headers={
+        "x-appwrite-project": os.environ["APPWRITE_FUNCTION_PROJECT_ID"],
+        "x-appwrite-key": context.req.headers["x-appwrite-key"],
+    })
+    with urllib.request.urlopen(request, timeout=10) as response:
+        listed = json.loads(response.read())
+    return context.res.json({"endpoint": endpoint, "ids": [f["$id"] for f in listed["functions"]]})
+"""
+
+
+NODE_CALLBACK = """
+const http = require("http");
+module.exports = async (context) => {
+  const endpoint = process.env.APPWRITE_FUNCTION_API_ENDPOINT;
+  const body = await new Promise((resolve, reject) => {
+    http.get(endpoint + "/functions", {headers: {
+      "x-appwrite-project": process.env.APPWRITE_FUNCTION_PROJECT_ID,
+      "x-appwrite-key": context.req.headers["x-appwrite-key"],
+    }}, (res) => { let data = ""; res.on("data", (c) => data += c); res.on("end", () => resolve(data)); }).on("error", reject);
+  });
+  return context.res.json({endpoint, ids: JSON.parse(body).functions.map((f) => f["$id"])});
+};
+"""
+
+
+@pytest.mark.parametrize(("runtime", "files"), [
+    ("python-3.11", {"main.py": CALLBACK}),
+    ("node-18.0", {"index.js": NODE_CALLBACK}),
+])  # fmt: skip
+def test_function_code_calls_the_api_back_with_its_key(functions, api_socket, runtime, files):
+    deploy_echo(functions, runtime, "caller", files=files, scopes=["functions.read"])
+    ex = functions.create_execution("caller")
+    assert ex.status.value == "completed", ex.errors
+    seen = json.loads(ex.responsebody)
+    assert seen["endpoint"] == "http://127.0.0.1:3080/v1" and seen["ids"] == ["caller"]

@@ -27,6 +27,8 @@ RUNTIME_UID = 1000
 SOCKET_DIR = "/var/run/opr"
 SOCKET_NAME = "server.sock"
 READY_POLL = 0.005
+API_DIR = "/var/run/opr-api"
+API_PORT = 3080
 _locks = {}
 _locks_guard = threading.Lock()
 
@@ -239,17 +241,25 @@ def container_spec(function, deployment, name):
         "OPEN_RUNTIMES_MEMORY": str(spec.memory),
         "CI": "true",
     }  # fmt: skip
+    mounts = [
+        (str(code), "/usr/local/server/src/function", "ro"),
+        (str(runtime_dir(name)), SOCKET_DIR, "rw"),
+        (str(runtime_dir(name) / "logs"), "/mnt/logs", "rw"),
+    ]
+    if settings.API_SOCKET.exists():
+        mounts.append((str(settings.API_SOCKET.parent), API_DIR, "rw"))
+        env |= {
+            "OPEN_RUNTIMES_API_SOCKET": f"{API_DIR}/{settings.API_SOCKET.name}",
+            "OPEN_RUNTIMES_API_PORT": str(API_PORT),
+            "APPWRITE_FUNCTION_API_ENDPOINT": f"http://127.0.0.1:{API_PORT}/v1",
+        }
     return {
         "name": name,
         "image": runtime.image,
         "command": ["bash", "helpers/start.sh", "bash helpers/server.sh"],
         "environment": env,
         "labels": labels(deployment, "runtime"),
-        "mounts": [
-            (str(code), "/usr/local/server/src/function", "ro"),
-            (str(runtime_dir(name)), SOCKET_DIR, "rw"),
-            (str(runtime_dir(name) / "logs"), "/mnt/logs", "rw"),
-        ],
+        "mounts": mounts,
         "network": "none",
         "read_only": True,
         "tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m"},
