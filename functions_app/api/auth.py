@@ -59,15 +59,10 @@ def resolve_project(request):
 
 
 def key_caller(project, secret):
+    """Keys that the one-query path (``standard_key``) did not accept."""
     if secret.startswith("dynamic_"):
         return dynamic_key_caller(project, secret[len("dynamic_") :])
-    key = ApiKey.objects.filter(secret_hash=hash_secret(secret), revoked=False).first()
-    if key is None or project is None or key.project_id != project.pk:
-        raise AppwriteError("user_unauthorized")
-    if key.expired:
-        raise AppwriteError("project_key_expired")
-    key.touch()
-    return Caller(project, "apps", set(key.scopes) | APP_EXTRA_SCOPES, key=key)
+    raise AppwriteError("user_unauthorized")  # unknown, revoked, or another project's
 
 
 def dynamic_key_caller(project, token):
@@ -110,9 +105,12 @@ def jwt_user(token):
 
 def resolve_caller(request):
     """Resolve who is calling, for the API and for function domains alike."""
-    project = resolve_project(request)
     secret = request.headers.get("X-Appwrite-Key", "")
     session_key = request.headers.get("X-Appwrite-Session", "")
+    standard = standard_key(request, secret) if secret and not session_key else None
+    if standard is not None:
+        return standard
+    project = resolve_project(request)
     if secret and session_key:
         raise AppwriteError("user_key_and_session_set")
     if secret:
@@ -123,6 +121,23 @@ def resolve_caller(request):
     elif request.headers.get("X-Appwrite-JWT"):
         user = jwt_user(request.headers["X-Appwrite-JWT"])
     return user_caller(project, user) if user else Caller(project, "guests", set(GUEST_SCOPES))
+
+
+def standard_key(request, secret):
+    """The common case in one query: a valid standard key of the named project."""
+    if secret.startswith("dynamic_"):
+        return None
+    key = (
+        ApiKey.objects.select_related("project")
+        .filter(secret_hash=hash_secret(secret), revoked=False, project_id=project_id_of(request))
+        .first()
+    )
+    if key is None:
+        return None  # let the slow path find the exact error
+    if key.expired:
+        raise AppwriteError("project_key_expired")
+    key.touch()
+    return Caller(key.project, "apps", set(key.scopes) | APP_EXTRA_SCOPES, key=key)
 
 
 class AppwriteAuthentication(BaseAuthentication):

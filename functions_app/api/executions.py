@@ -63,7 +63,7 @@ def visible_executions(caller, function):
 
 
 def get_callable_function(caller, function_id):
-    function = get_function(caller.project, function_id)
+    function = get_function(caller.project, function_id, with_variables=False)
     if not function.enabled and not caller.privileged:
         raise AppwriteError("function_not_found")
     return function
@@ -86,7 +86,7 @@ class ExecutionsView(AppwriteView):
     def post(self, request, function_id):
         data = self.params()
         req, run_async, moment = execution_request(self.caller, data, request.META)
-        function = get_function(self.project, function_id)
+        function = get_function(self.project, function_id, with_variables=False)
         execution, result = service.create_http_execution(
             self.caller, function, req, run_async, moment
         )
@@ -149,7 +149,7 @@ class ExecutionView(AppwriteView):
     def delete(self, request, function_id, execution_id):
         if not self.caller.privileged:
             raise AppwriteError("function_not_found")
-        function = get_function(self.project, function_id)
+        function = get_function(self.project, function_id, with_variables=False)
         execution = self.get_execution(function, execution_id)
         service.delete_execution(execution)
         self.emit(EXECUTION_EVENT + ".delete", ids(execution), serializers.execution(execution))

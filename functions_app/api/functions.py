@@ -126,11 +126,14 @@ def function_queryset(project):
     )
 
 
-def get_function(project, function_id):
-    function = function_queryset(project).filter(uid=function_id).first()
-    if function is None:
-        raise AppwriteError("function_not_found")
-    return function
+def get_function(project, function_id, with_variables=True):
+    functions = (
+        function_queryset(project) if with_variables else Function.objects.filter(project=project)
+    )
+    try:
+        return functions.get(uid=function_id)
+    except Function.DoesNotExist:
+        raise AppwriteError("function_not_found") from None
 
 
 def list_params(data):

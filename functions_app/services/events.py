@@ -64,8 +64,14 @@ def dispatch(project_id, pattern, params, payload, user_id="", cause=None):
 
 
 def subscribers(project_id, names):
-    candidates = Function.objects.filter(project_id=project_id).exclude(events=[])
-    return [f for f in candidates if catalogue.matches(list(f.events), names)]
+    """Functions subscribed to any of ``names``: matched on the events column alone first."""
+    candidates = (
+        Function.objects.filter(project_id=project_id)
+        .exclude(events=[])
+        .values_list("pk", "events")
+    )
+    matching = [pk for pk, subscribed in candidates if catalogue.matches(list(subscribed), names)]
+    return list(Function.objects.filter(pk__in=matching)) if matching else []
 
 
 def _start(function, event, payload, user_id, depth):

@@ -71,7 +71,10 @@ def parse_scheduled_at(value):
 def find_active_deployment(function):
     if not function.deployment_uid:
         return None
-    return Deployment.objects.filter(function=function, uid=function.deployment_uid).first()
+    try:
+        return Deployment.objects.get(function=function, uid=function.deployment_uid)
+    except Deployment.DoesNotExist:
+        return None
 
 
 def active_deployment(function):

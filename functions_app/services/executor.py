@@ -6,6 +6,7 @@ A warm call is one HTTP round trip on a kept-alive socket. A cold start creates 
 the socket every few milliseconds until the runtime answers."""
 
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import math
@@ -190,7 +191,7 @@ def _touch(name):
 def start_runtime(function, deployment, deadline):
     """Start the deployment's container unless another thread or process already did."""
     name = runtime_name(deployment)
-    with _lock(name):
+    with _lock(name), _file_lock(name):
         if runtime_socket.is_listening(str(socket_path(name))):
             return
         _prepare_dirs(name)
@@ -201,6 +202,16 @@ def start_runtime(function, deployment, deadline):
                 docker.remove_container(name)
                 docker.run_container(**container_spec(function, deployment, name))
         _wait_ready(name, deadline)
+
+
+@contextlib.contextmanager
+def _file_lock(name):
+    """Serialises cold starts of one runtime across processes (web workers and task workers)."""
+    path = runtime_dir(name).parent / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _prepare_dirs(name):
@@ -216,9 +227,14 @@ def _prepare_dirs(name):
 
 def _wait_ready(name, deadline):
     sock = str(socket_path(name))
+    checked = time.monotonic()
     while time.monotonic() < deadline:
         if os.path.exists(sock) and runtime_socket.is_listening(sock):
             return
+        if time.monotonic() - checked > 0.25:
+            checked = time.monotonic()
+            if not docker.container_running(name):
+                raise ColdStartError("The runtime stopped while starting the server.")
         time.sleep(READY_POLL)
     raise ColdStartError("Cold start timeout exceeded while starting the server.")
 
@@ -318,9 +334,12 @@ def reap(now=None):
     threshold = settings.COMPUTE_INACTIVE_THRESHOLD
     active = {(f.project_id, f.deployment_uid) for f in Function.objects.exclude(deployment_uid="")}
     removed = []
-    for container in docker.list_containers(
-        {"functions.managed": "1", "functions.kind": "runtime"}
-    ):
+    mine = {
+        "functions.managed": "1",
+        "functions.kind": "runtime",
+        "functions.instance": instance_id(),
+    }
+    for container in docker.list_containers(mine):
         labels_ = container["labels"]
         key = (labels_.get("functions.project"), labels_.get("functions.deployment"))
         if (

@@ -31,7 +31,8 @@ cd "$BUILD_DIR"
 
 # 2. Runtime hook: a virtual environment that pip installs into
 say "Environment preparation started."
-python3 -m venv runtime-env
+# pip is only needed when there are build commands (ensurepip alone takes seconds).
+if [ -n "$1" ]; then python3 -m venv runtime-env; else python3 -m venv --without-pip runtime-env; fi
 source runtime-env/bin/activate
 say "Environment preparation finished."
 
