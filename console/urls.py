@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("v1/", include("functions_app.api.urls")),
     path("admin/", admin.site.urls),
+    path("", include("functions_app.web.urls")),
 ]

@@ -1,80 +1,443 @@
-from django.contrib import admin
+"""The Django admin: every model, with links between related rows, read-only logs, and
+actions that go through the same services as the API (rebuild, cancel, re-run, disable,
+enable, revoke). django-q2 registers its own models (tasks, schedules, queue)."""
 
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from .api import serializers
+from .api.auth import ADMIN_SCOPES, Caller
+from .api.functions import function_fields
+from .errors import AppwriteError
 from .models import ApiKey, Deployment, Execution, Function, Project, Team, Variable
+from .services import deployments, events, executions, functions, variables
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def change_link(obj, label=None):
+    """A link to ``obj``'s admin page."""
+    if obj is None:
+        return "–"
+    meta = obj._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+def list_link(model, label, **filters):
+    """A link to ``model``'s list, filtered."""
+    meta = model._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), label)
+
+
+def run_each(modeladmin, request, queryset, action, done):
+    """Apply ``action`` to each selected row; report successes and the API's error messages."""
+    count = 0
+    for obj in queryset:
+        try:
+            action(obj)
+            count += 1
+        except AppwriteError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+    if count:
+        modeladmin.message_user(request, f"{done}: {count}.", messages.SUCCESS)
+
+
+def pre(text):
+    """Long logs, read-only, in a scrolling box."""
+    return format_html('<pre class="admin-logs" style="max-height:30rem;overflow:auto;'
+                       'white-space:pre-wrap">{}</pre>', text or "")  # fmt: skip
+
+
+def model_fields(model, replace):
+    """Every field of ``model`` for a read-only page, some replaced by a nicer display."""
+    return [
+        replace.get(field.name, field.name) for field in model._meta.fields if field.name != "id"
+    ]
+
+
+def admin_caller(request, project):
+    """Admin users act as the project's admins, as members do in the console."""
+    return Caller(project, "admin", set(ADMIN_SCOPES), user=request.user)
+
+
+def emit(request, obj, pattern, params, payload):
+    events.emit(obj.project_id, pattern, params, payload, str(request.user.pk))
+
+
+# -- projects, keys, teams ------------------------------------------------------------------
 
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "created_at")
-    search_fields = ("id", "name")
+    list_display = ("id", "name", "member_count", "function_list", "key_list", "created_at")
+    search_fields = ("id", "name", "members__username")
     filter_horizontal = ("members",)
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                member_total=Count("members", distinct=True),
+                function_total=Count("functions", distinct=True),
+                key_total=Count("keys", distinct=True),
+            )
+        )
+
+    @admin.display(description="members", ordering="member_total")
+    def member_count(self, obj):
+        return obj.member_total
+
+    @admin.display(description="functions", ordering="function_total")
+    def function_list(self, obj):
+        return list_link(Function, obj.function_total, project__id__exact=obj.pk)
+
+    @admin.display(description="API keys", ordering="key_total")
+    def key_list(self, obj):
+        return list_link(ApiKey, obj.key_total, project__id__exact=obj.pk)
+
+
+@admin.action(description="Revoke selected API keys")
+def revoke_keys(modeladmin, request, queryset):
+    run_each(modeladmin, request, queryset, ApiKey.revoke, "Revoked")
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "project", "secret_hint", "expire", "accessed_at", "revoked")
-    list_filter = ("revoked", "project")
-    search_fields = ("name",)
-    readonly_fields = ("secret_hash", "secret_hint", "accessed_at")
+    list_display = ("name", "project_link", "secret_hint", "scope_list", "expire", "accessed_at",
+                    "state")  # fmt: skip
+    list_filter = ("revoked", "project", "expire")
+    search_fields = ("name", "secret_hint", "project__id", "project__name")
+    readonly_fields = ("project", "secret_hash", "secret_hint", "accessed_at", "revoked",
+                       "created_at")  # fmt: skip
+    fields = ("project", "name", "scopes", "expire", "secret_hint", "secret_hash", "accessed_at",
+              "revoked", "created_at")  # fmt: skip
+    actions = [revoke_keys]
+
+    def has_add_permission(self, request):
+        return False  # keys are issued by the console or `manage.py createapikey`: secret once
+
+    @admin.display(description="project", ordering="project")
+    def project_link(self, obj):
+        return change_link(obj.project)
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj):
+        return ", ".join(obj.scopes)
+
+    @admin.display(description="state")
+    def state(self, obj):
+        return "revoked" if obj.revoked else "expired" if obj.expired else "active"
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("uid", "name", "project")
+    list_display = ("uid", "name", "project_link")
+    list_filter = ("project",)
+    search_fields = ("uid", "name", "members__username")
     filter_horizontal = ("members",)
+
+    @admin.display(description="project", ordering="project")
+    def project_link(self, obj):
+        return change_link(obj.project)
+
+
+# -- functions ------------------------------------------------------------------------------
+
+
+def set_enabled(request, function, enabled):
+    """What an SDK does: read the function, then PUT it back with ``enabled`` changed."""
+    data = {**serializers.function(function), "enabled": enabled}
+    functions.update_function(function, function_fields(data, creating=False))
+    payload = serializers.function(function)
+    emit(request, function, "functions.[functionId].update", {"functionId": function.uid}, payload)
+
+
+@admin.action(description="Disable selected functions")
+def disable_functions(modeladmin, request, queryset):
+    run_each(modeladmin, request, queryset, lambda f: set_enabled(request, f, False), "Disabled")
+
+
+@admin.action(description="Enable selected functions")
+def enable_functions(modeladmin, request, queryset):
+    run_each(modeladmin, request, queryset, lambda f: set_enabled(request, f, True), "Enabled")
+
+
+EDITABLE = {"name": "name", "runtime": "runtime", "execute": "execute", "events": "events",
+            "schedule": "schedule", "timeout": "timeout", "enabled": "enabled",
+            "logging": "logging", "entrypoint": "entrypoint", "commands": "commands",
+            "scopes": "scopes", "specification": "specification"}  # fmt: skip
+
+
+class FunctionForm(forms.ModelForm):
+    """Edits are validated by the API's own rules and saved by ``update_function``."""
+
+    def clean(self):
+        cleaned = super().clean()
+        data = serializers.function(Function.objects.get(pk=self.instance.pk))
+        data.update({api: cleaned[field] for api, field in EDITABLE.items() if field in cleaned})
+        try:
+            self.api_fields = function_fields(data, creating=False)
+        except AppwriteError as error:
+            raise forms.ValidationError(error.message) from None
+        return cleaned
 
 
 @admin.register(Function)
 class FunctionAdmin(admin.ModelAdmin):
-    list_display = (
-        "uid",
-        "name",
-        "project",
-        "runtime",
-        "enabled",
-        "live",
-        "deployment_uid",
-        "latest_deployment_status",
-    )
-    list_filter = ("runtime", "enabled", "project")
-    search_fields = ("uid", "name")
-    readonly_fields = ("search", "created_at", "updated_at")
+    list_display = ("uid", "name", "project_link", "runtime", "enabled", "live", "active_deployment",
+                    "latest_deployment_status", "schedule", "related", "created_at")  # fmt: skip
+    list_filter = ("enabled", "live", "runtime", "latest_deployment_status", "specification",
+                   "project")  # fmt: skip
+    search_fields = ("uid", "name", "project__id")
+    readonly_fields = ("project", "uid", "live", "deployment_uid", "deployment_created_at",
+                       "latest_deployment_uid", "latest_deployment_created_at",
+                       "latest_deployment_status", "schedule_next", "schedule_previous", "search",
+                       "created_at", "updated_at", "related")  # fmt: skip
+    date_hierarchy = "created_at"
+    actions = [disable_functions, enable_functions]
+    form = FunctionForm
+    fields = ("project", "uid", *EDITABLE.values(), "live", "deployment_uid",
+              "latest_deployment_uid", "latest_deployment_status", "schedule_next",
+              "schedule_previous", "created_at", "updated_at", "related")  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False  # functions are created through the API or the console (validation)
+
+    def save_model(self, request, obj, form, change):
+        function = Function.objects.get(pk=obj.pk)
+        functions.update_function(function, form.api_fields)
+        payload = serializers.function(function)
+        emit(request, function, "functions.[functionId].update", {"functionId": obj.uid}, payload)
+
+    def delete_model(self, request, obj):
+        functions.delete_function(obj)
+
+    def delete_queryset(self, request, queryset):
+        for function in queryset:
+            functions.delete_function(function)
+
+    @admin.display(description="project", ordering="project")
+    def project_link(self, obj):
+        return change_link(obj.project)
+
+    @admin.display(description="active deployment", ordering="deployment_uid")
+    def active_deployment(self, obj):
+        deployment = obj.deployments.filter(uid=obj.deployment_uid).first()
+        return change_link(deployment) if obj.deployment_uid else "–"
+
+    @admin.display(description="related")
+    def related(self, obj):
+        return format_html(
+            "{} · {} · {}",
+            list_link(Deployment, "deployments", function__id__exact=obj.pk),
+            list_link(Execution, "executions", function__id__exact=obj.pk),
+            list_link(Variable, "variables", function__id__exact=obj.pk),
+        )
+
+
+# -- variables ------------------------------------------------------------------------------
 
 
 @admin.register(Variable)
 class VariableAdmin(admin.ModelAdmin):
-    list_display = ("key", "function", "project", "secret")
+    """Saves and deletes go through the variables service (containers see the change)."""
+
+    list_display = ("key", "shown_value", "secret", "function_link", "project_link", "updated_at")
     list_filter = ("secret", "project")
-    search_fields = ("key",)
+    search_fields = ("key", "function__uid", "project__id")
+    readonly_fields = ("uid", "created_at", "updated_at")
+
+    def get_fields(self, request, obj=None):
+        fields = ["project", "function", "key", "value", "secret", "uid", "created_at"]
+        return [f for f in fields if not (f == "value" and obj is not None and obj.secret)]
+
+    def get_readonly_fields(self, request, obj=None):
+        """A variable stays where it was created; a secret stays secret (and unseen)."""
+        if obj is None:
+            return self.readonly_fields
+        return (*self.readonly_fields, "project", "function", *(("secret",) if obj.secret else ()))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            variables.update_variable(obj, obj.key, form.cleaned_data.get("value"), obj.secret)
+        else:
+            saved = variables.create_variable(obj.project, obj.function, obj.key, obj.value,
+                                              obj.secret)  # fmt: skip
+            obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        variables.delete_variable(obj)
+
+    def delete_queryset(self, request, queryset):
+        for variable in queryset:
+            variables.delete_variable(variable)
+
+    @admin.display(description="value")
+    def shown_value(self, obj):
+        return "••••••" if obj.secret else obj.value[:60]
+
+    @admin.display(description="function", ordering="function")
+    def function_link(self, obj):
+        return change_link(obj.function) if obj.function_id else "(project)"
+
+    @admin.display(description="project", ordering="project")
+    def project_link(self, obj):
+        return change_link(obj.project)
+
+
+# -- deployments ----------------------------------------------------------------------------
+
+
+@admin.action(description="Rebuild selected deployments (redeploy)")
+def rebuild_deployments(modeladmin, request, queryset):
+    def rebuild(deployment):
+        copy = deployments.duplicate(deployment.function, deployment)
+        params = {"functionId": deployment.function.uid, "deploymentId": copy.uid}
+        pattern = "functions.[functionId].deployments.[deploymentId].update"
+        emit(request, copy, pattern, params, serializers.deployment(copy))
+
+    run_each(modeladmin, request, queryset.select_related("function"), rebuild, "Rebuilding")
+
+
+@admin.action(description="Cancel selected builds")
+def cancel_builds(modeladmin, request, queryset):
+    run_each(modeladmin, request, queryset, deployments.cancel, "Canceled")
 
 
 @admin.register(Deployment)
 class DeploymentAdmin(admin.ModelAdmin):
-    list_display = (
-        "uid",
-        "function",
-        "status",
-        "activate",
-        "source_size",
-        "build_duration",
-        "created_at",
-    )
-    list_filter = ("status",)
-    search_fields = ("uid",)
-    readonly_fields = ("build_logs",)
+    list_display = ("uid", "function_link", "project_link", "status", "active", "type",
+                    "source_size", "build_size", "build_duration", "created_at")  # fmt: skip
+    list_filter = ("status", "type", "activate", "project")
+    search_fields = ("uid", "function__uid", "function__name")
+    list_select_related = ("function", "project")
+    date_hierarchy = "created_at"
+    actions = [rebuild_deployments, cancel_builds]
+
+    def get_fields(self, request, obj=None):
+        return model_fields(Deployment, {"function": "function_link", "build_logs": "logs"})
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)  # list and actions only
+
+    @admin.display(description="build logs")
+    def logs(self, obj):
+        return pre(obj.build_logs)
+
+    def has_add_permission(self, request):
+        return False
+
+    def delete_model(self, request, obj):
+        deployments.delete_deployment(obj.function, obj)
+
+    def delete_queryset(self, request, queryset):
+        for deployment in queryset.select_related("function"):
+            deployments.delete_deployment(deployment.function, deployment)
+
+    @admin.display(description="active", boolean=True)
+    def active(self, obj):
+        return obj.function.deployment_uid == obj.uid
+
+    @admin.display(description="function", ordering="function")
+    def function_link(self, obj):
+        return change_link(obj.function)
+
+    @admin.display(description="project", ordering="project")
+    def project_link(self, obj):
+        return change_link(obj.project)
+
+
+# -- executions -----------------------------------------------------------------------------
+
+
+def client_ip(execution):
+    stored = {h["name"]: h["value"] for h in execution.request_headers}
+    return stored.get("x-appwrite-client-ip", "")
+
+
+def rerun(request, execution):
+    """A new execution with the same request, queued as ``POST .../executions`` (async) would."""
+    function = execution.function
+    same = executions.Request(
+        method=execution.request_method, path=execution.request_path,
+        headers=dict(execution.runtime_headers), body=bytes(execution.request_body),
+        trigger=execution.trigger, user_id=execution.user_id, client_ip=client_ip(execution),
+    )  # fmt: skip
+    caller = admin_caller(request, function.project)
+    copy, _ = executions.create_http_execution(caller, function, same, True, None)
+    params = {"functionId": function.uid, "executionId": copy.uid}
+    pattern = "functions.[functionId].executions.[executionId].create"
+    emit(request, copy, pattern, params, serializers.execution(copy))
+    return copy
+
+
+@admin.action(description="Re-run selected executions (same request)")
+def rerun_executions(modeladmin, request, queryset):
+    queryset = queryset.select_related("function", "project")
+    run_each(modeladmin, request, queryset, lambda e: rerun(request, e), "Queued again")
 
 
 @admin.register(Execution)
 class ExecutionAdmin(admin.ModelAdmin):
-    list_display = (
-        "uid",
-        "function",
-        "trigger",
-        "status",
-        "response_status_code",
-        "duration",
-        "created_at",
-    )
-    list_filter = ("status", "trigger")
-    search_fields = ("uid",)
-    readonly_fields = ("logs", "errors")
+    list_display = ("uid", "function_link", "project_link", "trigger", "status", "request_method",
+                    "request_path", "response_status_code", "duration", "created_at")  # fmt: skip
+    list_filter = ("status", "trigger", "request_method", "response_status_code", "project")
+    search_fields = ("uid", "function__uid", "request_path", "deployment_uid")
+    list_select_related = ("function", "project")
+    date_hierarchy = "created_at"
+    actions = [rerun_executions]
+
+    def get_fields(self, request, obj=None):
+        replace = {"function": "function_link", "deployment_uid": "deployment_link",
+                   "request_body": "body", "logs": "log_text", "errors": "error_text"}  # fmt: skip
+        return model_fields(Execution, replace)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def delete_model(self, request, obj):
+        run_each(self, request, [obj], executions.delete_execution, "Deleted")
+
+    def delete_queryset(self, request, queryset):
+        run_each(self, request, queryset, executions.delete_execution, "Deleted")
+
+    @admin.display(description="request body")
+    def body(self, obj):
+        return pre(bytes(obj.request_body).decode("utf-8", errors="replace"))
+
+    @admin.display(description="logs")
+    def log_text(self, obj):
+        return pre(obj.logs)
+
+    @admin.display(description="errors")
+    def error_text(self, obj):
+        return pre(obj.errors)
+
+    @admin.display(description="deployment")
+    def deployment_link(self, obj):
+        return change_link(obj.function.deployments.filter(uid=obj.deployment_uid).first())
+
+    @admin.display(description="function", ordering="function")
+    def function_link(self, obj):
+        return change_link(obj.function)
+
+    @admin.display(description="project", ordering="project")
+    def project_link(self, obj):
+        return change_link(obj.project)

@@ -65,8 +65,10 @@ def test_build_commands_install_packages_and_see_variables(functions, pyfn):
 
 
 def test_cancel_a_long_build(functions, pyfn):
-    dep = upload(functions, "py", {"main.py": "x"}, commands="echo started; sleep 60")
-    wait_for(lambda: "started" in functions.get_deployment("py", dep.id).buildlogs, 120)
+    dep = upload(functions, "py", {"main.py": "x"}, commands="echo user-step-one; sleep 60")
+    # The line shows while the build is still running: logs stream, they are not kept to the end.
+    wait_for(lambda: "user-step-one" in functions.get_deployment("py", dep.id).buildlogs, 120)
+    assert functions.get_deployment("py", dep.id).status.value == "building"
     started = time.monotonic()
     canceled = functions.update_deployment_status("py", dep.id)
     assert canceled.status.value == "canceled"

@@ -37,6 +37,7 @@ class Runtime:
         return f"{self.key}.png"
 
 
+@cache
 def recipe_hash(folder):
     """A hash of every file of the recipe, so an image is rebuilt only when it changes."""
     digest = hashlib.sha256()

@@ -2,6 +2,7 @@
 ``helpers/build.sh`` in a build container (network ``host``, so package installs reach the
 registries), with the logs streamed into the deployment while it builds."""
 
+import queue
 import shutil
 import threading
 import time
@@ -116,20 +117,38 @@ def _container_spec(deployment, name, output):
 
 
 def _follow(deployment, name):
-    """Stream the container's output into the deployment until it exits; returns its exit code."""
+    """Stream the container's output into the deployment until it exits; returns its exit code.
+    A reader thread collects output; this thread writes it to the row every half second, so a
+    line followed by silence shows up while the build is still running."""
     timer = threading.Timer(settings.COMPUTE_BUILD_TIMEOUT, docker.remove_container, [name])
     timer.start()
-    pending, flushed = "", time.monotonic()
+    chunks = queue.SimpleQueue()
+    reader = threading.Thread(target=_read_logs, args=(name, chunks), daemon=True)
+    reader.start()
     try:
-        for chunk in docker.container_logs(name):
-            pending += chunk.decode("utf-8", "replace")
-            if time.monotonic() - flushed >= LOG_FLUSH_SECONDS:
-                deployment.append_logs(pending)
-                pending, flushed = "", time.monotonic()
-        deployment.append_logs(pending)
+        while reader.is_alive():
+            reader.join(LOG_FLUSH_SECONDS)
+            _flush(deployment, chunks)
+        _flush(deployment, chunks)
         return docker.wait_container(name, timeout=30)
     finally:
         timer.cancel()
+
+
+def _read_logs(name, chunks):
+    try:
+        for chunk in docker.container_logs(name):
+            chunks.put(chunk.decode("utf-8", "replace"))
+    except docker.DockerError as exc:
+        chunks.put(f"\x1b[31m{exc}\x1b[0m\n")
+
+
+def _flush(deployment, chunks):
+    pending = []
+    while not chunks.empty():
+        pending.append(chunks.get())
+    if pending:
+        deployment.append_logs("".join(pending))
 
 
 def _finish(deployment, exit_code, output):

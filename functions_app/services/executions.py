@@ -68,13 +68,24 @@ def parse_scheduled_at(value):
     return moment
 
 
+_ready_deployments = {}  # (function pk, deployment uid) -> Deployment; ready builds never change
+
+
 def find_active_deployment(function):
     if not function.deployment_uid:
         return None
-    try:
-        return Deployment.objects.get(function=function, uid=function.deployment_uid)
-    except Deployment.DoesNotExist:
-        return None
+    key = (function.pk, function.deployment_uid)
+    deployment = _ready_deployments.get(key)
+    if deployment is None:
+        try:
+            deployment = Deployment.objects.get(function=function, uid=function.deployment_uid)
+        except Deployment.DoesNotExist:
+            return None
+        if deployment.status == "ready":
+            if len(_ready_deployments) > 1000:
+                _ready_deployments.clear()
+            _ready_deployments[key] = deployment
+    return deployment
 
 
 def active_deployment(function):

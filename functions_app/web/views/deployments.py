@@ -1,0 +1,162 @@
+"""The Deployments tab: upload (chunked, with progress), live status and build logs,
+activate, redeploy, cancel, download and delete."""
+
+import re
+
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ...api import serializers
+from ...api.deployments import DEPLOYMENT_EVENT, download, ids, upload_fields
+from ...errors import AppwriteError
+from ...models import Deployment
+from ...services import deployments as service
+from ...services import storage
+from .. import filters
+from ..access import emit, function_view
+from ..tabs import function_page
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ACTIONS = {
+    "activate": lambda function, deployment: service.activate_deployment(function, deployment),
+    "redeploy": lambda function, deployment: service.duplicate(function, deployment),
+    "cancel": lambda function, deployment: service.cancel(deployment),
+    "delete": lambda function, deployment: service.delete_deployment(function, deployment),
+}
+DONE = {
+    "activate": "Deployment activated.",
+    "redeploy": "Redeploying: a new build was queued.",
+    "cancel": "Build canceled.",
+    "delete": "Deployment deleted.",
+}
+
+
+def get_deployment(function, deployment_id):
+    deployment = Deployment.objects.filter(function=function, uid=deployment_id).first()
+    if deployment is None:
+        raise Http404("Deployment not found")
+    return deployment
+
+
+def detail_url(function, deployment):
+    return reverse(
+        "console:deployment",
+        kwargs={"project_id": function.project_id, "function_id": function.uid,
+                "deployment_id": deployment.uid},
+    )  # fmt: skip
+
+
+@function_view
+def deployment_list(request, function):
+    deployments = function.deployments.order_by("-created_at", "-id")
+    return function_page(request, function, "deployments", filters.paginate(request, deployments))
+
+
+def actions(function, deployment):
+    """The buttons a deployment's page offers: (action, label, button class)."""
+    shown = [("redeploy", "Redeploy", "secondary"), ("delete", "Delete", "outline contrast")]
+    if deployment.status == "ready" and function.deployment_uid != deployment.uid:
+        shown.insert(0, ("activate", "Activate", ""))
+    if not deployment.is_final:
+        shown.insert(0, ("cancel", "Cancel build", "contrast"))
+    return shown if deployment.uploaded else shown[-1:]
+
+
+@function_view
+def deployment_detail(request, function, deployment_id):
+    deployment = get_deployment(function, deployment_id)
+    context = {"deployment": deployment, "actions": actions(function, deployment)}
+    context["logs"] = ANSI.sub("", deployment.build_logs)
+    template = "console/deployment.html"
+    return function_page(request, function, "deployments", context, template=template)
+
+
+@function_view
+def deployment_status(request, function, deployment_id):
+    """The small JSON the pages poll while a build runs."""
+    deployment = get_deployment(function, deployment_id)
+    data = serializers.deployment(deployment)
+    data.update(final=deployment.is_final, active=function.deployment_uid == deployment.uid)
+    data.update(log_tail(deployment.build_logs, request.GET.get("since", "")))
+    return JsonResponse(data)
+
+
+def log_tail(logs, since):
+    """Only the build output after ``since`` characters (all of it if the client is lost)."""
+    start = int(since) if since.isdigit() and int(since) <= len(logs) else 0
+    return {"buildLogs": logs[start:], "logsFrom": start, "logsLength": len(logs)}
+
+
+def upload_params(request):
+    """Empty override fields mean "use the function's entrypoint and commands"."""
+    return {k: v for k, v in request.POST.items() if v != "" or k == "activate"}
+
+
+@require_POST
+@function_view
+def deployment_upload(request, function):
+    """One chunk (or the whole archive) of an upload, as ``POST .../deployments`` takes it."""
+    try:
+        deployment = receive(request, function)
+    except AppwriteError as error:
+        return JsonResponse({"message": error.message, "type": error.type}, status=error.code)
+    data = serializers.deployment(deployment, chunks=True)
+    if deployment.uploaded:
+        emit(
+            request, function.project, DEPLOYMENT_EVENT + ".create", ids(function, deployment), data
+        )
+    return JsonResponse({**data, "url": detail_url(function, deployment)}, status=202)
+
+
+def receive(request, function):
+    code, activate, entrypoint, commands = upload_fields(request, upload_params(request), function)
+    chunk = service.parse_content_range(request.headers.get("Content-Range"), code.read())
+    upload_id = request.headers.get("X-Appwrite-ID", "")
+    return service.receive(function, chunk, upload_id, activate, entrypoint, commands)
+
+
+@require_POST
+@function_view
+def deployment_action(request, function, deployment_id, action):
+    if action not in ACTIONS:
+        raise Http404("Unknown action")
+    deployment = get_deployment(function, deployment_id)
+    try:
+        result = ACTIONS[action](function, deployment)
+    except AppwriteError as error:
+        messages.error(request, error.message)
+        return redirect(detail_url(function, deployment))
+    messages.success(request, DONE[action])
+    if action == "delete":
+        return redirect(
+            "console:deployments", project_id=function.project_id, function_id=function.uid
+        )
+    target = result if action == "redeploy" else deployment
+    announce(request, function, target, action)
+    return redirect(detail_url(function, target))
+
+
+def announce(request, function, deployment, action):
+    """Activation and redeploys fire the API's deployment update event."""
+    if action in ("activate", "redeploy"):
+        payload = serializers.deployment(deployment)
+        emit(
+            request,
+            function.project,
+            DEPLOYMENT_EVENT + ".update",
+            ids(function, deployment),
+            payload,
+        )
+
+
+@function_view
+def deployment_download(request, function, deployment_id, kind):
+    deployment = get_deployment(function, deployment_id)
+    paths = {"source": storage.source_path, "output": storage.build_path}
+    path = paths[kind](deployment) if kind in paths else None
+    if path is None or not path.exists():
+        raise Http404("Nothing to download")
+    return download(request, path, f"{deployment.uid}-{kind}.tar.gz")

@@ -1,0 +1,103 @@
+"""The Executions tab: list (filters, pages), detail, and the Execute form."""
+
+import json
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ...api import serializers
+from ...api.executions import EXECUTION_EVENT, METHODS, execution_request, ids
+from ...errors import AppwriteError
+from ...services import executions as service
+from .. import filters, forms
+from ..access import caller, emit, function_view
+from ..tabs import function_page
+
+FORM_DEFAULTS = {"method": "POST", "path": "/", "mode": "sync", "headers": "", "body": ""}
+
+
+def list_context(request, function):
+    context = filters.paginate(request, filters.executions(function, request.GET))
+    context.update(params=request.GET, methods=METHODS, statuses=filters.EXECUTION_STATUSES)
+    context.update(triggers=filters.TRIGGERS, values=FORM_DEFAULTS)
+    return context
+
+
+def get_execution(function, execution_id):
+    execution = function.executions.filter(uid=execution_id).first()
+    if execution is None:
+        raise Http404("Execution not found")
+    return execution
+
+
+@function_view
+def execution_list(request, function):
+    return function_page(request, function, "executions", list_context(request, function))
+
+
+@require_POST
+@function_view
+def execution_create(request, function):
+    """Run the function as the signed-in user; a synchronous run shows its response at once."""
+    try:
+        execution, result = execute(request, function)
+    except AppwriteError as error:
+        context = {**list_context(request, function), "error": error.message}
+        context["values"] = request.POST
+        return function_page(request, function, "executions", context, status=400)
+    if result is None:
+        return redirect(detail_path(function, execution))
+    return detail(request, function, execution, result)
+
+
+def execute(request, function):
+    who = caller(function.project, request.user)
+    req, run_async, moment = execution_request(
+        who, forms.execution_data(request.POST), request.META
+    )
+    execution, result = service.create_http_execution(who, function, req, run_async, moment)
+    payload = serializers.execution(execution)
+    emit(request, function.project, EXECUTION_EVENT + ".create", ids(execution), payload)
+    return execution, result
+
+
+def detail_path(function, execution):
+    kwargs = {"project_id": function.project_id, "function_id": function.uid}
+    return reverse("console:execution", kwargs={**kwargs, "execution_id": execution.uid})
+
+
+def detail(request, function, execution, result=None):
+    context = {"execution": execution, "result": result, "request_body": request_body(execution)}
+    context["response_headers"] = execution.response_headers
+    if result is not None:
+        context["response_body"] = readable(result.body)
+        context["response_headers"] = serializers.headers_list(result.headers)
+    return function_page(
+        request, function, "executions", context, template="console/execution.html"
+    )
+
+
+def readable(body):
+    """The response body as text; JSON is indented."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def request_body(execution):
+    return bytes(execution.request_body).decode("utf-8", errors="replace")
+
+
+@function_view
+def execution_detail(request, function, execution_id):
+    return detail(request, function, get_execution(function, execution_id))
+
+
+@function_view
+def execution_status(request, function, execution_id):
+    execution = get_execution(function, execution_id)
+    return JsonResponse({**serializers.execution(execution), "final": execution.is_final})
