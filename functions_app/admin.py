@@ -66,8 +66,9 @@ def admin_caller(request, project):
     return Caller(project, "admin", set(ADMIN_SCOPES), user=request.user)
 
 
-def emit(request, obj, pattern, params, payload):
-    events.emit(obj.project_id, pattern, params, payload, str(request.user.pk))
+def origin(request):
+    """The staff member, as the cause of the events the services fire."""
+    return events.Origin(str(request.user.pk))
 
 
 # -- projects, keys, teams ------------------------------------------------------------------
@@ -155,9 +156,7 @@ class TeamAdmin(admin.ModelAdmin):
 def set_enabled(request, function, enabled):
     """What an SDK does: read the function, then PUT it back with ``enabled`` changed."""
     data = {**serializers.function(function), "enabled": enabled}
-    functions.update_function(function, function_fields(data, creating=False))
-    payload = serializers.function(function)
-    emit(request, function, "functions.[functionId].update", {"functionId": function.uid}, payload)
+    functions.update_function(function, function_fields(data, creating=False), origin(request))
 
 
 @admin.action(description="Disable selected functions")
@@ -213,16 +212,14 @@ class FunctionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         function = Function.objects.get(pk=obj.pk)
-        functions.update_function(function, form.api_fields)
-        payload = serializers.function(function)
-        emit(request, function, "functions.[functionId].update", {"functionId": obj.uid}, payload)
+        functions.update_function(function, form.api_fields, origin(request))
 
     def delete_model(self, request, obj):
-        functions.delete_function(obj)
+        functions.delete_function(obj, origin(request))
 
     def delete_queryset(self, request, queryset):
         for function in queryset:
-            functions.delete_function(function)
+            functions.delete_function(function, origin(request))
 
     @admin.display(description="project", ordering="project")
     def project_link(self, obj):
@@ -299,10 +296,7 @@ class VariableAdmin(admin.ModelAdmin):
 @admin.action(description="Rebuild selected deployments (redeploy)")
 def rebuild_deployments(modeladmin, request, queryset):
     def rebuild(deployment):
-        copy = deployments.duplicate(deployment.function, deployment)
-        params = {"functionId": deployment.function.uid, "deploymentId": copy.uid}
-        pattern = "functions.[functionId].deployments.[deploymentId].update"
-        emit(request, copy, pattern, params, serializers.deployment(copy))
+        deployments.duplicate(deployment.function, deployment, origin(request))
 
     run_each(modeladmin, request, queryset.select_related("function"), rebuild, "Rebuilding")
 
@@ -339,11 +333,11 @@ class DeploymentAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        deployments.delete_deployment(obj.function, obj)
+        deployments.delete_deployment(obj.function, obj, origin(request))
 
     def delete_queryset(self, request, queryset):
         for deployment in queryset.select_related("function"):
-            deployments.delete_deployment(deployment.function, deployment)
+            deployments.delete_deployment(deployment.function, deployment, origin(request))
 
     @admin.display(description="active", boolean=True)
     def active(self, obj):
@@ -376,9 +370,6 @@ def rerun(request, execution):
     )  # fmt: skip
     caller = admin_caller(request, function.project)
     copy, _ = executions.create_http_execution(caller, function, same, True, None)
-    params = {"functionId": function.uid, "executionId": copy.uid}
-    pattern = "functions.[functionId].executions.[executionId].create"
-    emit(request, copy, pattern, params, serializers.execution(copy))
     return copy
 
 
@@ -413,10 +404,12 @@ class ExecutionAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request)
 
     def delete_model(self, request, obj):
-        run_each(self, request, [obj], executions.delete_execution, "Deleted")
+        delete = lambda execution: executions.delete_execution(execution, origin(request))  # noqa: E731
+        run_each(self, request, [obj], delete, "Deleted")
 
     def delete_queryset(self, request, queryset):
-        run_each(self, request, queryset, executions.delete_execution, "Deleted")
+        delete = lambda execution: executions.delete_execution(execution, origin(request))  # noqa: E731
+        run_each(self, request, queryset, delete, "Deleted")
 
     @admin.display(description="request body")
     def body(self, obj):

@@ -28,7 +28,7 @@ def emit_user_event(user, action):
             f"users.[userId].{action}",
             {"userId": str(user.pk)},
             user_payload(user),
-            str(user.pk),
+            events.Origin(str(user.pk)),
         )
 
 

@@ -62,17 +62,10 @@ class AppwriteView(APIView):
     def params(self):
         return request_params(self.request)
 
-    def emit(self, pattern, params, payload):
-        """Fire an event (after commit) as the result of this request."""
-        caller = self.caller
-        events.emit(
-            caller.project.pk,
-            pattern,
-            params,
-            payload,
-            caller.user_id,
-            events.Cause.of_caller(caller),
-        )
+    @property
+    def origin(self):
+        """Who caused what this request changes, for the events services fire."""
+        return events.Origin.of_caller(self.caller)
 
 
 def check_uid(name, value):

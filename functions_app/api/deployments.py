@@ -28,20 +28,9 @@ DOWNLOAD_RANGE = re.compile(r"^(\w+)=(\d+)-(\d*)$")
 MAX_RANGE = 10 * 1024 * 1024
 
 
-DEPLOYMENT_EVENT = "functions.[functionId].deployments.[deploymentId]"
-
-
-def ids(function, deployment):
-    return {"functionId": function.uid, "deploymentId": deployment.uid}
-
-
 def activate(view, function_id, deployment_id):
     function = get_function(view.project, function_id)
-    deployment = get_deployment(function, deployment_id)
-    service.activate_deployment(function, deployment)
-    view.emit(
-        DEPLOYMENT_EVENT + ".update", ids(function, deployment), serializers.deployment(deployment)
-    )
+    service.activate_deployment(function, get_deployment(function, deployment_id), view.origin)
     return ok(serializers.function(get_function(view.project, function_id)))
 
 
@@ -106,14 +95,9 @@ class DeploymentsView(AppwriteView):
             entrypoint,
             commands,
             type_,
+            self.origin,
         )
-        payload = serializers.deployment(deployment, chunks=True)
-        if (
-            deployment.uploaded
-            and deployment.source_chunks_uploaded == deployment.source_chunks_total
-        ):
-            self.emit(DEPLOYMENT_EVENT + ".create", ids(function, deployment), payload)
-        return ok(payload, status=202)
+        return ok(serializers.deployment(deployment, chunks=True), status=202)
 
 
 class DeploymentView(AppwriteView):
@@ -125,15 +109,12 @@ class DeploymentView(AppwriteView):
 
     def delete(self, request, function_id, deployment_id):
         function = get_function(self.project, function_id)
-        service.delete_deployment(function, get_deployment(function, deployment_id))
+        service.delete_deployment(function, get_deployment(function, deployment_id), self.origin)
         return no_content()
 
-    def patch(
-        self, request, function_id, deployment_id
-    ):  # legacy alias of updateFunctionDeployment
-        function = get_function(self.project, function_id)
-        service.activate_deployment(function, get_deployment(function, deployment_id))
-        return ok(serializers.function(get_function(self.project, function_id)))
+    def patch(self, request, function_id, deployment_id):
+        """Legacy alias of updateFunctionDeployment."""
+        return activate(self, function_id, deployment_id)
 
 
 class ActiveDeploymentView(AppwriteView):
@@ -152,10 +133,8 @@ class DuplicateView(AppwriteView):
         data = self.params()
         deployment_id = deployment_id or p.get(data, "deploymentId", p.UID(), required=True)
         p.get(data, "buildId", p.UID(), default=None)
-        copy = service.duplicate(function, get_deployment(function, deployment_id))
-        payload = serializers.deployment(copy)
-        self.emit(DEPLOYMENT_EVENT + ".update", ids(function, copy), payload)
-        return ok(payload, status=202)
+        copy = service.duplicate(function, get_deployment(function, deployment_id), self.origin)
+        return ok(serializers.deployment(copy), status=202)
 
 
 class BuildAliasView(AppwriteView):

@@ -22,13 +22,6 @@ EXECUTION_ATTRIBUTES = COMMON_ATTRIBUTES | {
     "requestPath": A("request_path", "string"),
     "deploymentId": A("deployment_uid", "string"),
 }
-EXECUTION_EVENT = "functions.[functionId].executions.[executionId]"
-
-
-def ids(execution):
-    return {"functionId": execution.function.uid, "executionId": execution.uid}
-
-
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
@@ -90,7 +83,6 @@ class ExecutionsView(AppwriteView):
         execution, result = service.create_http_execution(
             self.caller, function, req, run_async, moment
         )
-        self.emit(EXECUTION_EVENT + ".create", ids(execution), serializers.execution(execution))
         if result is None:
             return ok(serializers.execution(execution, self.caller.privileged), status=202)
         return sync_reply(request, execution, result, self.caller.privileged)
@@ -151,8 +143,7 @@ class ExecutionView(AppwriteView):
             raise AppwriteError("function_not_found")
         function = get_function(self.project, function_id, with_variables=False)
         execution = self.get_execution(function, execution_id)
-        service.delete_execution(execution)
-        self.emit(EXECUTION_EVENT + ".delete", ids(execution), serializers.execution(execution))
+        service.delete_execution(execution, self.origin)
         return no_content()
 
     def get_execution(self, function, execution_id):

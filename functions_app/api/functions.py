@@ -165,10 +165,8 @@ class FunctionsView(AppwriteView):
         data = self.params()
         function_id = p.get(data, "functionId", p.CustomId(), required=True)
         fields = function_fields(data, creating=True)
-        function = service.create_function(self.project, function_id, fields)
-        payload = serializers.function(get_function(self.project, function.uid))
-        self.emit("functions.[functionId].create", {"functionId": function.uid}, payload)
-        return ok(payload, status=201)
+        function = service.create_function(self.project, function_id, fields, self.origin)
+        return ok(serializers.function(get_function(self.project, function.uid)), status=201)
 
 
 class FunctionView(AppwriteView):
@@ -179,14 +177,10 @@ class FunctionView(AppwriteView):
 
     def put(self, request, function_id):
         fields = function_fields(self.params(), creating=False)
-        function = service.update_function(get_function(self.project, function_id), fields)
-        payload = serializers.function(get_function(self.project, function.uid))
-        self.emit("functions.[functionId].update", {"functionId": function.uid}, payload)
-        return ok(payload)
+        function = get_function(self.project, function_id)
+        service.update_function(function, fields, self.origin)
+        return ok(serializers.function(get_function(self.project, function.uid)))
 
     def delete(self, request, function_id):
-        function = get_function(self.project, function_id)
-        payload = serializers.function(function)
-        service.delete_function(function)
-        self.emit("functions.[functionId].delete", {"functionId": function_id}, payload)
+        service.delete_function(get_function(self.project, function_id), self.origin)
         return no_content()

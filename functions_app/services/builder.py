@@ -58,11 +58,7 @@ def build(deployment_pk):
 
 
 def _announce_building(deployment):
-    from ..api import serializers
-
-    params = {"functionId": deployment.function.uid, "deploymentId": deployment.uid}
-    pattern = "functions.[functionId].deployments.[deploymentId].update"
-    events.dispatch(deployment.project_id, pattern, params, serializers.deployment(deployment))
+    events.deployment_changed(deployment, "update")
 
 
 def _note_cancel(deployment):

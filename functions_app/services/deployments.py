@@ -12,7 +12,7 @@ from .. import tasks
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Deployment
-from . import builder, executor, storage
+from . import builder, events, executor, storage
 
 CHUNK_SIZE = 5 * 1024 * 1024
 CONTENT_RANGE = re.compile(r"^(\w+) (\d+)-(\d+)/(\d+)$")
@@ -46,7 +46,9 @@ def check_size(size):
         raise AppwriteError("storage_invalid_file_size")
 
 
-def receive(function, chunk, upload_id, activate, entrypoint, commands, type_="manual"):
+def receive(
+    function, chunk, upload_id, activate, entrypoint, commands, type_="manual", origin=None
+):  # fmt: skip
     """Store one chunk; the last one assembles the archive and queues the build."""
     check_size(chunk.size)
     deployment = _find_or_create(function, chunk, upload_id, activate, entrypoint, commands, type_)
@@ -56,6 +58,7 @@ def receive(function, chunk, upload_id, activate, entrypoint, commands, type_="m
     if parts >= deployment.source_chunks_total and not deployment.uploaded:
         _assemble(deployment)
         _queue_build(function, deployment, activate)
+        events.deployment_changed(deployment, "create", origin)
     elif not deployment.uploaded:
         deployment.source_chunks_uploaded = parts
         deployment.save(update_fields=["source_chunks_uploaded"])
@@ -107,11 +110,12 @@ def _queue_build(function, deployment, activate):
     tasks.enqueue_build(deployment)
 
 
-def activate_deployment(function, deployment):
+def activate_deployment(function, deployment, origin=None):
     """Manual activation (PATCH /functions/{id}/deployment): needs a ready build."""
     if deployment.status != "ready":
         raise AppwriteError("build_not_ready")
     function.set_active_deployment(deployment)
+    events.deployment_changed(deployment, "update", origin)
     return function
 
 
@@ -125,7 +129,7 @@ def auto_activate(deployment):
     return function
 
 
-def duplicate(function, deployment):
+def duplicate(function, deployment, origin=None):
     """Rebuild a deployment's source with the function's current entrypoint and commands."""
     if not deployment.uploaded or not storage.source_path(deployment).exists():
         raise AppwriteError("deployment_not_found")
@@ -146,6 +150,7 @@ def duplicate(function, deployment):
     copy.mark_uploaded(str(target), target.stat().st_size)
     function.set_latest_deployment(copy)
     tasks.enqueue_build(copy)
+    events.deployment_changed(copy, "update", origin)
     return copy
 
 
@@ -156,7 +161,8 @@ def cancel(deployment):
     return deployment
 
 
-def delete_deployment(function, deployment):
+def delete_deployment(function, deployment, origin=None):
+    payload = events.serialized_deployment(deployment)
     deployment.delete()
     storage.remove_deployment_files(deployment)
     if function.latest_deployment_uid == deployment.uid:
@@ -164,3 +170,4 @@ def delete_deployment(function, deployment):
     if function.deployment_uid == deployment.uid:
         function.set_active_deployment(None)
     executor.remove_runtime(deployment)
+    events.deployment_changed(deployment, "delete", origin, payload)

@@ -44,9 +44,70 @@ class Cause:
         )
 
 
-def emit(project_id, pattern, params, payload, user_id="", cause=None):
+@dataclass(frozen=True)
+class Origin:
+    """Who caused a change: the user (if any) and the execution (if function code did)."""
+
+    user_id: str = ""
+    cause: Cause | None = None
+
+    @classmethod
+    def of_caller(cls, caller):
+        return cls(caller.user_id, Cause.of_caller(caller))
+
+
+FUNCTION = "functions.[functionId]"
+DEPLOYMENT = FUNCTION + ".deployments.[deploymentId]"
+EXECUTION = FUNCTION + ".executions.[executionId]"
+
+
+def emit(project_id, pattern, params, payload, origin=None):
     """Fire an event once the current transaction commits."""
-    transaction.on_commit(lambda: dispatch(project_id, pattern, params, payload, user_id, cause))
+    origin = origin or Origin()
+    transaction.on_commit(
+        lambda: dispatch(project_id, pattern, params, payload, origin.user_id, origin.cause)
+    )
+
+
+def serialized_function(function):
+    from ..api import serializers
+
+    return serializers.function(function)
+
+
+def serialized_deployment(deployment):
+    from ..api import serializers
+
+    return serializers.deployment(deployment)
+
+
+def serialized_execution(execution):
+    from ..api import serializers
+
+    return serializers.execution(execution)
+
+
+def function_changed(function, action, origin=None, payload=None):
+    from ..api import serializers
+
+    payload = payload or serializers.function(function)
+    emit(function.project_id, f"{FUNCTION}.{action}", {"functionId": function.uid}, payload, origin)
+
+
+def deployment_changed(deployment, action, origin=None, payload=None):
+    from ..api import serializers
+
+    params = {"functionId": deployment.function.uid, "deploymentId": deployment.uid}
+    payload = payload or serializers.deployment(deployment)
+    emit(deployment.project_id, f"{DEPLOYMENT}.{action}", params, payload, origin)
+
+
+def execution_changed(execution, action, origin=None, payload=None):
+    from ..api import serializers
+
+    params = {"functionId": execution.function.uid, "executionId": execution.uid}
+    payload = payload or serializers.execution(execution)
+    emit(execution.project_id, f"{EXECUTION}.{action}", params, payload, origin)
 
 
 def dispatch(project_id, pattern, params, payload, user_id="", cause=None):

@@ -185,20 +185,26 @@ def create_http_execution(caller, function, request, run_async, scheduled_at):
     functions.check_runtime_available(function.runtime)
     deployment = active_deployment(function)
     check_execute_permission(caller, function)
-    if scheduled_at:
-        execution = new_execution(function, request, "scheduled", scheduled_at)
-        execution.save()
-        return execution, None
-    if run_async:
-        execution = new_execution(function, request, "waiting")
-        execution.save()
-        tasks.enqueue_execution(execution)
-        return execution, None
-    execution = new_execution(function, request, "processing")
-    result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
-    if result.sync_timeout:
-        raise AppwriteError("function_synchronous_timeout")
+    if scheduled_at or run_async:
+        execution, result = _queue(function, request, scheduled_at), None
+    else:
+        execution = new_execution(function, request, "processing")
+        result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
+        if result.sync_timeout:
+            raise AppwriteError("function_synchronous_timeout")
+    events.execution_changed(execution, "create", events.Origin.of_caller(caller))
     return execution, result
+
+
+def _queue(function, request, scheduled_at):
+    """Async executions wait for a worker; delayed ones for the ticker to release them."""
+    execution = new_execution(
+        function, request, "scheduled" if scheduled_at else "waiting", scheduled_at
+    )
+    execution.save()
+    if not scheduled_at:
+        tasks.enqueue_execution(execution)
+    return execution
 
 
 def domain_deployment(function):
@@ -250,19 +256,16 @@ def run_queued(execution_pk):
 
 def announce_finished(execution):
     """``functions.F.executions.E.update`` once a worker finishes an execution."""
-    from ..api import serializers
-
-    params = {"functionId": execution.function.uid, "executionId": execution.uid}
-    events.dispatch(
-        execution.project_id, "functions.[functionId].executions.[executionId].update", params,
-        serializers.execution(execution), execution.user_id, events.Cause.of(execution),
-    )  # fmt: skip
+    origin = events.Origin(execution.user_id, events.Cause.of(execution))
+    events.execution_changed(execution, "update", origin)
 
 
-def delete_execution(execution):
+def delete_execution(execution, origin=None):
     if execution.status not in ("completed", "failed", "scheduled"):
         raise AppwriteError("execution_in_progress")
+    payload = events.serialized_execution(execution)
     execution.delete()
+    events.execution_changed(execution, "delete", origin, payload)
 
 
 def recover_stuck(now=None):

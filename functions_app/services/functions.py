@@ -10,7 +10,7 @@ from .. import runtimes
 from ..errors import AppwriteError, argument_invalid
 from ..ids import unique_id
 from ..models import Function
-from . import builder, executor, scheduler, storage
+from . import builder, events, executor, scheduler, storage
 from .specifications import DEFAULT_SLUG
 
 # Fields a PUT resets to these values when they are left out.
@@ -58,7 +58,7 @@ def check_creation_limit(project):
         raise AppwriteError("general_rate_limit_exceeded")
 
 
-def create_function(project, function_id, fields):
+def create_function(project, function_id, fields, origin=None):
     check_creation_limit(project)
     if function_id == "unique()":
         function_id = unique_id()
@@ -72,10 +72,11 @@ def create_function(project, function_id, fields):
     except IntegrityError:
         raise AppwriteError("function_already_exists") from None
     scheduler.refresh(function)
+    events.function_changed(function, "create", origin)
     return function
 
 
-def update_function(function, fields):
+def update_function(function, fields, origin=None):
     """PUT semantics: omitted optional fields reset to their defaults."""
     check_vcs(fields)
     if not fields.get("runtime"):
@@ -92,10 +93,11 @@ def update_function(function, fields):
         setattr(function, name, value)
     function.save()
     scheduler.refresh(function)
+    events.function_changed(function, "update", origin)
     return function
 
 
-def delete_function(function):
+def delete_function(function, origin=None):
     """Deletes the function and everything under it: variables, deployments and their files,
     executions, and its build and runtime containers."""
     deployments = list(function.deployments.all())
@@ -103,6 +105,8 @@ def delete_function(function):
         if not deployment.is_final:
             builder.stop(deployment)
     executor.remove_function_runtimes(function)
+    payload = events.serialized_function(function)
     function.delete()
+    events.function_changed(function, "delete", origin, payload)
     for deployment in deployments:
         storage.remove_deployment_files(deployment)

@@ -81,6 +81,6 @@ def session_project(request):
     return visible_projects(request.user).filter(pk=request.session.get(SESSION_PROJECT)).first()
 
 
-def emit(request, project, pattern, params, payload):
-    """Fire the same event the API fires for the same change."""
-    events.emit(project.pk, pattern, params, payload, str(request.user.pk))
+def origin(request):
+    """The console user, as the cause of the events the services fire."""
+    return events.Origin(str(request.user.pk))

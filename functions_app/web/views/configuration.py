@@ -6,17 +6,14 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from ...api import serializers
 from ...api.functions import function_fields
 from ...errors import AppwriteError
 from ...services import functions as service
 from ...services import scheduler
 from .. import forms
-from ..access import emit, function_view
+from ..access import function_view, origin
 from ..tabs import function_page
 from .functions import choices
-
-EVENT = "functions.[functionId]"
 
 
 def next_runs(expression):
@@ -41,24 +38,17 @@ def settings_tab(request, function):
         return tab(request, function, forms.function_values(function))
     try:
         fields = function_fields(forms.function_data(request.POST), creating=False)
-        service.update_function(function, fields)
+        service.update_function(function, fields, origin(request))
     except AppwriteError as error:
         function.refresh_from_db()
         return tab(request, function, forms.posted_values(request.POST), 400, error.message)
-    announce(request, function, ".update")
     messages.success(request, "Settings saved.")
     return redirect("console:settings", project_id=function.project_id, function_id=function.uid)
-
-
-def announce(request, function, action):
-    payload = serializers.function(function)
-    emit(request, function.project, EVENT + action, {"functionId": function.uid}, payload)
 
 
 @require_POST
 @function_view
 def function_delete(request, function):
-    announce(request, function, ".delete")
-    service.delete_function(function)
+    service.delete_function(function, origin(request))
     messages.success(request, f"Function {function.name} deleted.")
     return redirect("console:functions", project_id=function.project_id)

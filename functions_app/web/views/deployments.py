@@ -10,21 +10,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ...api import serializers
-from ...api.deployments import DEPLOYMENT_EVENT, download, ids, upload_fields
+from ...api.deployments import download, upload_fields
 from ...errors import AppwriteError
 from ...models import Deployment
 from ...services import deployments as service
 from ...services import storage
 from .. import filters
-from ..access import emit, function_view
+from ..access import function_view, origin
 from ..tabs import function_page
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 ACTIONS = {
-    "activate": lambda function, deployment: service.activate_deployment(function, deployment),
-    "redeploy": lambda function, deployment: service.duplicate(function, deployment),
-    "cancel": lambda function, deployment: service.cancel(deployment),
-    "delete": lambda function, deployment: service.delete_deployment(function, deployment),
+    "activate": lambda fn, dep, who: service.activate_deployment(fn, dep, who),
+    "redeploy": lambda fn, dep, who: service.duplicate(fn, dep, who),
+    "cancel": lambda fn, dep, who: service.cancel(dep),
+    "delete": lambda fn, dep, who: service.delete_deployment(fn, dep, who),
 }
 DONE = {
     "activate": "Deployment activated.",
@@ -104,10 +104,6 @@ def deployment_upload(request, function):
     except AppwriteError as error:
         return JsonResponse({"message": error.message, "type": error.type}, status=error.code)
     data = serializers.deployment(deployment, chunks=True)
-    if deployment.uploaded:
-        emit(
-            request, function.project, DEPLOYMENT_EVENT + ".create", ids(function, deployment), data
-        )
     return JsonResponse({**data, "url": detail_url(function, deployment)}, status=202)
 
 
@@ -115,7 +111,9 @@ def receive(request, function):
     code, activate, entrypoint, commands = upload_fields(request, upload_params(request), function)
     chunk = service.parse_content_range(request.headers.get("Content-Range"), code.read())
     upload_id = request.headers.get("X-Appwrite-ID", "")
-    return service.receive(function, chunk, upload_id, activate, entrypoint, commands)
+    return service.receive(
+        function, chunk, upload_id, activate, entrypoint, commands, origin=origin(request)
+    )
 
 
 @require_POST
@@ -125,7 +123,7 @@ def deployment_action(request, function, deployment_id, action):
         raise Http404("Unknown action")
     deployment = get_deployment(function, deployment_id)
     try:
-        result = ACTIONS[action](function, deployment)
+        result = ACTIONS[action](function, deployment, origin(request))
     except AppwriteError as error:
         messages.error(request, error.message)
         return redirect(detail_url(function, deployment))
@@ -135,21 +133,7 @@ def deployment_action(request, function, deployment_id, action):
             "console:deployments", project_id=function.project_id, function_id=function.uid
         )
     target = result if action == "redeploy" else deployment
-    announce(request, function, target, action)
     return redirect(detail_url(function, target))
-
-
-def announce(request, function, deployment, action):
-    """Activation and redeploys fire the API's deployment update event."""
-    if action in ("activate", "redeploy"):
-        payload = serializers.deployment(deployment)
-        emit(
-            request,
-            function.project,
-            DEPLOYMENT_EVENT + ".update",
-            ids(function, deployment),
-            payload,
-        )
 
 
 @function_view

@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ...api import serializers
-from ...api.executions import EXECUTION_EVENT, METHODS, execution_request, ids
+from ...api.executions import METHODS, execution_request
 from ...errors import AppwriteError
 from ...services import executions as service
 from .. import filters, forms
-from ..access import caller, emit, function_view
+from ..access import caller, function_view
 from ..tabs import function_page
 
 FORM_DEFAULTS = {"method": "POST", "path": "/", "mode": "sync", "headers": "", "body": ""}
@@ -57,10 +57,7 @@ def execute(request, function):
     req, run_async, moment = execution_request(
         who, forms.execution_data(request.POST), request.META
     )
-    execution, result = service.create_http_execution(who, function, req, run_async, moment)
-    payload = serializers.execution(execution)
-    emit(request, function.project, EXECUTION_EVENT + ".create", ids(execution), payload)
-    return execution, result
+    return service.create_http_execution(who, function, req, run_async, moment)
 
 
 def detail_path(function, execution):

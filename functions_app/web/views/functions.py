@@ -3,14 +3,13 @@
 from django.contrib import messages
 from django.shortcuts import redirect
 
-from ...api import serializers
 from ...api.catalogue import available_runtimes
 from ...api.functions import SCOPES_ALL, function_fields
 from ...errors import AppwriteError
 from ...services import functions as service
 from ...services import specifications
 from .. import filters, forms
-from ..access import emit, page, project_view
+from ..access import origin, page, project_view
 
 CREATE_DEFAULTS = {
     "timeout": 15,
@@ -61,7 +60,4 @@ def function_create(request, project):
 def create(request, project):
     function_id = forms.function_id(request.POST)
     fields = function_fields(forms.function_data(request.POST), creating=True)
-    function = service.create_function(project, function_id, fields)
-    payload = serializers.function(function)
-    emit(request, project, "functions.[functionId].create", {"functionId": function.uid}, payload)
-    return function
+    return service.create_function(project, function_id, fields, origin(request))
