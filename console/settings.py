@@ -159,7 +159,7 @@ Q_CLUSTER = {
     "retry": 1100,
     "max_attempts": 1,
     "catch_up": False,
-    "save_limit": 0,
+    "save_limit": -1,  # outcomes live in our own rows; failures are still kept
     "ack_failures": True,
     "poll": float(env("Q_POLL", "0.05")),
     "orm": "default",
