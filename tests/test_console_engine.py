@@ -95,6 +95,10 @@ def test_deploy_watch_the_build_execute_and_configure(console, project, snap):
     expect(console.locator("#execution-logs")).to_contain_text("hello")
     expect(console.locator("#execution-logs")).to_contain_text("native print")
     expect(console.locator("#execution-errors")).to_contain_text("oops")
+    runs = Execution.objects.count()
+    console.reload()  # POST, redirect, GET: reloading shows the execution, it does not run again
+    expect(console.locator("#execution-logs")).to_contain_text("hello")
+    assert Execution.objects.count() == runs
 
     execute(console, "/echo?x=1", body="ping", headers="content-type: text/plain\nx-demo: yes")
     echoed = json.loads(console.locator("#response-body").inner_text())

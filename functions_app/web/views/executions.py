@@ -15,6 +15,8 @@ from .. import filters, forms
 from ..access import caller, function_view
 from ..tabs import function_page
 
+RESULT_KEY = "execution-result:"
+MAX_SHOWN_BODY = 1_000_000
 FORM_DEFAULTS = {"method": "POST", "path": "/", "mode": "sync", "headers": "", "body": ""}
 
 
@@ -47,9 +49,12 @@ def execution_create(request, function):
         context = {**list_context(request, function), "error": error.message}
         context["values"] = request.POST
         return function_page(request, function, "executions", context, status=400)
-    if result is None:
-        return redirect(detail_path(function, execution))
-    return detail(request, function, execution, result)
+    if result is not None:  # shown once on the next page: bodies are not stored
+        request.session[RESULT_KEY + execution.uid] = {
+            "body": readable(result.body)[:MAX_SHOWN_BODY],
+            "headers": serializers.headers_list(result.headers),
+        }
+    return redirect(detail_path(function, execution))
 
 
 def execute(request, function):
@@ -65,12 +70,14 @@ def detail_path(function, execution):
     return reverse("console:execution", kwargs={**kwargs, "execution_id": execution.uid})
 
 
-def detail(request, function, execution, result=None):
+def detail(request, function, execution):
+    """An execution; right after a synchronous run, also its response (once: POST, redirect, GET)."""
+    result = request.session.pop(RESULT_KEY + execution.uid, None)
     context = {"execution": execution, "result": result, "request_body": request_body(execution)}
     context["response_headers"] = execution.response_headers
     if result is not None:
-        context["response_body"] = readable(result.body)
-        context["response_headers"] = serializers.headers_list(result.headers)
+        context["response_body"] = result["body"]
+        context["response_headers"] = result["headers"]
     return function_page(
         request, function, "executions", context, template="console/execution.html"
     )
