@@ -6,302 +6,49 @@ removes every process, container and file it made, even when a step fails."""
 
 import contextlib
 import http.client
-import io
 import json
 import math
 import os
 import platform
-import secrets
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".venv" / "bin"
-PROJECT = "bench"
-WEB_WORKERS, WEB_THREADS = 2, 8  # one process per vCPU; threads mostly wait on the runtime socket
-Q_WORKERS, Q_POLL = "4", "0.05"  # the README defaults
-RUNTIMES = {  # runtime id: (function id, entrypoint, source)
-    "python-3.11": ("py", "main.py", 'def main(context):\n    return context.res.json({"ok": True})\n'),
-    "node-18.0": ("node", "index.js", "module.exports = async (context) => context.res.json({ok: true});\n"),
-}  # fmt: skip
-QUICK = "--quick" in sys.argv[1:]  # a smoke test of the script itself: small N, not a result
-N_UPLOAD, N_COLD, N_RACE, N_WARM, N_ASYNC, N_DRAIN, N_NAIVE = (
-    (2, 3, 1, 100, 5, 50, 2) if QUICK else (5, 15, 5, 1000, 20, 500, 10)
+from instance import (  # noqa: E402 - bench/ is on sys.path when run as a script
+    CLIENTS,
+    DRAIN_TIMEOUT,
+    LOAD_SECONDS,
+    N_ASYNC,
+    N_COLD,
+    N_DRAIN,
+    N_NAIVE,
+    N_RACE,
+    N_UPLOAD,
+    N_WARM,
+    PROJECT,
+    Q_POLL,
+    Q_WORKERS,
+    RUNTIMES,
+    SYNC_BODY,
+    TARGETS,
+    WEB_THREADS,
+    WEB_WORKERS,
+    BenchError,
+    Service,
+    UnixConnection,
+    active_deployment,
+    answers,
+    create_function,
+    docker,
+    expect,
+    log,
+    pct,
+    upload,
+    wait_for,
 )
-CLIENTS, LOAD_SECONDS, DRAIN_TIMEOUT = 8, 2.0 if QUICK else 10.0, 300
-# executor.reap() removes every runtime container on the engine that its own database does not
-# know, so this instance's reaper would kill other instances' (e.g. running test suites) ones.
-DROP_REAPER = (
-    "from django_q.models import Schedule; "
-    "Schedule.objects.filter(func='functions_app.tasks.maintain_runtimes').delete()"
-)
-SYNC_BODY = {"body": "", "async": False}
-TARGETS = {"warm_p50": 5, "warm_p99": 25, "cold_p50": 500, "rate": 300, "upload": 3.0}
-
-
-class BenchError(Exception):
-    pass
-
-
-def log(message):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pct(values, q):
-    """Nearest-rank percentile of values in seconds, in milliseconds."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] * 1000
-
-
-def wait_for(predicate, timeout, interval):
-    """Poll until ``predicate()`` is truthy; returns its value, or None on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return None
-
-
-def docker(*args, check=True):
-    result = subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
-    if check and result.returncode != 0:
-        raise BenchError(f"docker {' '.join(args[:2])} failed: {result.stderr.strip()}")
-    return result.stdout
-
-
-def bench_containers():
-    return docker("ps", "-aq", "--filter", f"label=functions.project={PROJECT}").split()
-
-
-def remove_containers():
-    ids = bench_containers()
-    if ids:
-        docker("rm", "-f", *ids, check=False)
-    log(f"removed {len(ids)} container(s); left: {len(bench_containers())}")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# -- HTTP clients --------------------------------------------------------------------------------
-
-
-class Api:
-    """A keep-alive JSON client for /v1, authenticated with the bench project's API key."""
-
-    def __init__(self, port, key):
-        self.port, self.conn = port, None
-        self.headers = {"X-Appwrite-Project": PROJECT, "X-Appwrite-Key": key}
-
-    def call(self, method, path, body=None, content_type="application/json"):
-        """(status, decoded body). A kept-alive connection the server closed is reopened once."""
-        payload = json.dumps(body) if isinstance(body, dict) else body
-        headers = {**self.headers, "Content-Type": content_type} if payload else self.headers
-        reused = self.conn is not None
-        try:
-            return self._send(method, "/v1" + path, payload, headers)
-        except (http.client.RemoteDisconnected, ConnectionError):
-            if not reused:
-                raise
-            return self._send(method, "/v1" + path, payload, headers)
-
-    def _send(self, method, path, payload, headers):
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            self.conn.request(method, path, payload, headers)
-            response = self.conn.getresponse()
-            return response.status, json.loads(response.read() or b"null")
-        except BaseException:
-            self.conn.close()
-            self.conn = None
-            raise
-
-
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=30)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(str(self.path))
-
-
-def answers(path):
-    """True when something accepts connections on the Unix socket ``path``."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        try:
-            sock.connect(str(path))
-            return True
-        except OSError:
-            return False
-
-
-# -- the isolated instance -----------------------------------------------------------------------
-
-
-class Service:
-    """Temporary STORAGE_DIR, migrated database, project and key, gunicorn and qcluster."""
-
-    def __init__(self, stack):
-        self.dir = Path(tempfile.mkdtemp(prefix="functions-bench-"))
-        stack.callback(shutil.rmtree, self.dir, ignore_errors=True)
-        stack.callback(remove_containers)
-        stack.callback(self.stop)
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        self.env = env | {
-            "STORAGE_DIR": str(self.dir), "SECRET_KEY": secrets.token_hex(32), "DEBUG": "false",
-            "LOG_LEVEL": "WARNING", "Q_WORKERS": Q_WORKERS, "Q_POLL": Q_POLL,
-        }  # fmt: skip
-        self.port, self.procs, self.key = free_port(), {}, ""
-
-    def manage(self, *args):
-        command = [str(VENV / "python"), "manage.py", *args]
-        result = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise BenchError(f"manage.py {args[0]} failed:\n{result.stdout}{result.stderr}")
-        return result.stdout.strip()
-
-    def setup(self):
-        log(f"STORAGE_DIR={self.dir}")
-        self.manage("build_runtime_images", *RUNTIMES)
-        self.manage("migrate", "--noinput")
-        self.manage("shell", "-c", DROP_REAPER)
-        self.manage("createproject", PROJECT, "Bench")
-        self.key = self.manage("createapikey", "--project", PROJECT).splitlines()[-1]
-
-    def spawn(self, name, command):
-        with open(self.dir / f"{name}.log", "wb") as out:
-            self.procs[name] = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-
-    def start(self):
-        self.spawn("gunicorn", [
-            str(VENV / "gunicorn"), "console.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(WEB_WORKERS), "--threads", str(WEB_THREADS),
-            "--worker-class", "gthread", "--keep-alive", "75", "--timeout", "120",
-        ])  # fmt: skip
-        self.spawn("qcluster", [str(VENV / "python"), "manage.py", "qcluster"])
-        if not wait_for(self.ready, 60, 0.2):
-            raise BenchError("gunicorn did not answer within 60 s")
-        log(f"gunicorn on 127.0.0.1:{self.port}, qcluster started")
-
-    def ready(self):
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                raise BenchError(f"{name} exited with {proc.returncode}")
-        with contextlib.suppress(OSError):
-            return self.api().call("GET", "/functions")[0] == 200
-        return False
-
-    def api(self):
-        return Api(self.port, self.key)
-
-    def stop(self):
-        """SIGTERM each process we started, then SIGKILL whatever is left of its session."""
-        for name, proc in self.procs.items():
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                log(f"{name} ignored SIGTERM for 20 s")
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log(f"stopped {', '.join(self.procs) or 'nothing'}")
-
-    def dump_logs(self):
-        for name in self.procs:
-            path = self.dir / f"{name}.log"
-            if path.exists():
-                tail = path.read_text(errors="replace")[-3000:]
-                print(f"--- {name}.log (tail) ---\n{tail}", file=sys.stderr)
-
-
-# -- functions and deployments -------------------------------------------------------------------
-
-
-def expect(status, body, wanted):
-    if status != wanted:
-        raise BenchError(f"HTTP {status} (wanted {wanted}): {json.dumps(body)[:500]}")
-    return body
-
-
-def create_function(api, runtime):
-    function_id, entrypoint, _ = RUNTIMES[runtime]
-    fields = {"functionId": function_id, "name": function_id, "runtime": runtime}
-    fields |= {"entrypoint": entrypoint, "execute": ["any"]}
-    expect(*api.call("POST", "/functions", fields), 201)
-
-
-def tarball(name, text):
-    data, buffer = text.encode(), io.BytesIO()
-    info = tarfile.TarInfo(name)
-    info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def multipart(fields, archive):
-    boundary = uuid.uuid4().hex
-    head = f"--{boundary}\r\nContent-Disposition: form-data; name="
-    parts = [f'{head}"{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
-    parts.append(
-        f'{head}"code"; filename="code.tar.gz"\r\nContent-Type: application/gzip\r\n\r\n'.encode()
-        + archive
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-def deployment_ready(api, function_id, deployment_id):
-    status, body = api.call("GET", f"/functions/{function_id}/deployments/{deployment_id}")
-    expect(status, body, 200)
-    if body["status"] in ("failed", "canceled"):
-        raise BenchError(
-            f"deployment {deployment_id} {body['status']}:\n{body['buildLogs'][-2000:]}"
-        )
-    return body["status"] == "ready"
-
-
-def upload(api, runtime):
-    """POST a code.tar.gz, poll until ready. Returns (seconds, deployment id)."""
-    function_id, entrypoint, source = RUNTIMES[runtime]
-    body, content_type = multipart({"activate": "true"}, tarball(entrypoint, source))
-    started = time.perf_counter()
-    status, deployment = api.call(
-        "POST", f"/functions/{function_id}/deployments", body, content_type
-    )
-    expect(status, deployment, 202)
-    if not wait_for(lambda: deployment_ready(api, function_id, deployment["$id"]), 120, 0.02):
-        raise BenchError(f"deployment {deployment['$id']} not ready after 120 s")
-    return time.perf_counter() - started, deployment["$id"]
-
-
-def active_deployment(api, function_id):
-    return expect(*api.call("GET", f"/functions/{function_id}"), 200)["deploymentId"]
-
 
 # -- executions ----------------------------------------------------------------------------------
 
