@@ -63,6 +63,26 @@ def image_id(tag):
         raise _wrap(f"Looking up image {tag}", error) from error
 
 
+def image_tags(repository):
+    """Every ``repository:tag`` the engine has for this repository."""
+    try:
+        found = client().images.list(name=repository)
+    except (sdk_errors.DockerException, requests.RequestException) as error:
+        raise _wrap(f"Listing images of {repository}", error) from error
+    return [tag for image in found for tag in image.tags if tag.startswith(repository + ":")]
+
+
+def remove_image(tag):
+    """Remove an image tag; False when a container still uses it (or it is gone already)."""
+    try:
+        client().images.remove(tag)
+        return True
+    except (sdk_errors.NotFound, sdk_errors.APIError):
+        return False
+    except (sdk_errors.DockerException, requests.RequestException) as error:
+        raise _wrap(f"Removing image {tag}", error) from error
+
+
 def import_image(chunks, tag, changes=None):
     """``docker import``: create the image ``tag`` (``repository:tag``) from a root filesystem
     tar streamed as an iterable of bytes chunks. Returns the image id."""

@@ -293,7 +293,18 @@ def ensure_all(force=False, runtime_ids=None, log=None):
     missing = [rid for rid in selected if rid not in registry]
     if missing:
         raise ImageBuildError(f"No recipe folder for runtime(s): {', '.join(missing)}")
-    return [ensure_image(registry[rid], force=force, log=log) for rid in selected]
+    results = [ensure_image(registry[rid], force=force, log=log) for rid in selected]
+    for rid in selected:
+        _prune(registry[rid], log)
+    return results
+
+
+def _prune(runtime, log):
+    """Remove this runtime's superseded image tags (a tag still used by a container stays)."""
+    repository = runtime.image.rsplit(":", 1)[0]
+    for tag in docker.image_tags(repository):
+        if tag != runtime.image and docker.remove_image(tag):
+            _say(log, f"{runtime.id}: removed superseded image {tag}")
 
 
 def _say(log, message):
