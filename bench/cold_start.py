@@ -7,7 +7,7 @@ millisecond for the socket, send one request over it and stop the clock at the r
 Reports p50/min/max of (a) ``docker run`` invocation -> first response and (b) container
 ``StartedAt`` -> first response (the runtime's own boot). Every container is removed.
 
-Usage: bin/measure-cold-start.py IMAGE FUNCTION_DIR [--runs 10] [--entrypoint main.py]
+Usage: bench/cold_start.py IMAGE FUNCTION_DIR [--runs 10] [--entrypoint main.py]
 FUNCTION_DIR is an extracted build artifact (what helpers/build.sh packed).
 """
 
