@@ -74,6 +74,18 @@ def origin(request):
 # -- projects, keys, teams ------------------------------------------------------------------
 
 
+class ProjectLink:
+    @admin.display(description="project", ordering="project")
+    def project_link(self, obj):
+        return change_link(obj.project)
+
+
+class FunctionLinks(ProjectLink):
+    @admin.display(description="function", ordering="function")
+    def function_link(self, obj):
+        return change_link(obj.function)
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = ("id", "name", "member_count", "function_list", "key_list", "created_at")
@@ -111,7 +123,7 @@ def revoke_keys(modeladmin, request, queryset):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ProjectLink, admin.ModelAdmin):
     list_display = ("name", "project_link", "secret_hint", "scope_list", "expire", "accessed_at",
                     "state")  # fmt: skip
     list_filter = ("revoked", "project", "expire")
@@ -125,10 +137,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # keys are issued by the console or `manage.py createapikey`: secret once
 
-    @admin.display(description="project", ordering="project")
-    def project_link(self, obj):
-        return change_link(obj.project)
-
     @admin.display(description="scopes")
     def scope_list(self, obj):
         return ", ".join(obj.scopes)
@@ -139,15 +147,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ProjectLink, admin.ModelAdmin):
     list_display = ("uid", "name", "project_link")
     list_filter = ("project",)
     search_fields = ("uid", "name", "members__username")
     filter_horizontal = ("members",)
-
-    @admin.display(description="project", ordering="project")
-    def project_link(self, obj):
-        return change_link(obj.project)
 
 
 # -- functions ------------------------------------------------------------------------------
@@ -190,7 +194,7 @@ class FunctionForm(forms.ModelForm):
 
 
 @admin.register(Function)
-class FunctionAdmin(admin.ModelAdmin):
+class FunctionAdmin(ProjectLink, admin.ModelAdmin):
     list_display = ("uid", "name", "project_link", "runtime", "enabled", "live", "active_deployment",
                     "latest_deployment_status", "schedule", "related", "created_at")  # fmt: skip
     list_filter = ("enabled", "live", "runtime", "latest_deployment_status", "specification",
@@ -221,10 +225,6 @@ class FunctionAdmin(admin.ModelAdmin):
         for function in queryset:
             functions.delete_function(function, origin(request))
 
-    @admin.display(description="project", ordering="project")
-    def project_link(self, obj):
-        return change_link(obj.project)
-
     @admin.display(description="active deployment", ordering="deployment_uid")
     def active_deployment(self, obj):
         deployment = obj.deployments.filter(uid=obj.deployment_uid).first()
@@ -244,7 +244,7 @@ class FunctionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Variable)
-class VariableAdmin(admin.ModelAdmin):
+class VariableAdmin(FunctionLinks, admin.ModelAdmin):
     """Saves and deletes go through the variables service (containers see the change)."""
 
     list_display = ("key", "shown_value", "secret", "function_link", "project_link", "updated_at")
@@ -285,10 +285,6 @@ class VariableAdmin(admin.ModelAdmin):
     def function_link(self, obj):
         return change_link(obj.function) if obj.function_id else "(project)"
 
-    @admin.display(description="project", ordering="project")
-    def project_link(self, obj):
-        return change_link(obj.project)
-
 
 # -- deployments ----------------------------------------------------------------------------
 
@@ -307,7 +303,7 @@ def cancel_builds(modeladmin, request, queryset):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):
+class DeploymentAdmin(FunctionLinks, admin.ModelAdmin):
     list_display = ("uid", "function_link", "project_link", "status", "active", "type",
                     "source_size", "build_size", "build_duration", "created_at")  # fmt: skip
     list_filter = ("status", "type", "activate", "project")
@@ -343,14 +339,6 @@ class DeploymentAdmin(admin.ModelAdmin):
     def active(self, obj):
         return obj.function.deployment_uid == obj.uid
 
-    @admin.display(description="function", ordering="function")
-    def function_link(self, obj):
-        return change_link(obj.function)
-
-    @admin.display(description="project", ordering="project")
-    def project_link(self, obj):
-        return change_link(obj.project)
-
 
 # -- executions -----------------------------------------------------------------------------
 
@@ -380,7 +368,7 @@ def rerun_executions(modeladmin, request, queryset):
 
 
 @admin.register(Execution)
-class ExecutionAdmin(admin.ModelAdmin):
+class ExecutionAdmin(FunctionLinks, admin.ModelAdmin):
     list_display = ("uid", "function_link", "project_link", "trigger", "status", "request_method",
                     "request_path", "response_status_code", "duration", "created_at")  # fmt: skip
     list_filter = ("status", "trigger", "request_method", "response_status_code", "project")
@@ -426,11 +414,3 @@ class ExecutionAdmin(admin.ModelAdmin):
     @admin.display(description="deployment")
     def deployment_link(self, obj):
         return change_link(obj.function.deployments.filter(uid=obj.deployment_uid).first())
-
-    @admin.display(description="function", ordering="function")
-    def function_link(self, obj):
-        return change_link(obj.function)
-
-    @admin.display(description="project", ordering="project")
-    def project_link(self, obj):
-        return change_link(obj.project)

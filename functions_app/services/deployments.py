@@ -162,7 +162,7 @@ def cancel(deployment):
 
 
 def delete_deployment(function, deployment, origin=None):
-    payload = events.serialized_deployment(deployment)
+    payload = events.payload_of(deployment)
     deployment.delete()
     storage.remove_deployment_files(deployment)
     if function.latest_deployment_uid == deployment.uid:

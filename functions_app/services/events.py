@@ -62,52 +62,40 @@ EXECUTION = FUNCTION + ".executions.[executionId]"
 
 
 def emit(project_id, pattern, params, payload, origin=None):
-    """Fire an event once the current transaction commits."""
+    """Fire an event once the current transaction commits. ``payload`` may be a callable,
+    called only when some function is subscribed."""
     origin = origin or Origin()
     transaction.on_commit(
         lambda: dispatch(project_id, pattern, params, payload, origin.user_id, origin.cause)
     )
 
 
-def serialized_function(function):
+def payload_of(obj):
+    """Appwrite's JSON for a function, deployment or execution: the event payload."""
     from ..api import serializers
 
-    return serializers.function(function)
+    return getattr(serializers, type(obj).__name__.lower())(obj)
 
 
-def serialized_deployment(deployment):
-    from ..api import serializers
-
-    return serializers.deployment(deployment)
-
-
-def serialized_execution(execution):
-    from ..api import serializers
-
-    return serializers.execution(execution)
+def _changed(obj, pattern, params, action, origin, payload):
+    """Serialise only if someone is subscribed (``payload`` given: taken before a delete)."""
+    lazy = payload if payload is not None else (lambda: payload_of(obj))
+    emit(obj.project_id, f"{pattern}.{action}", params, lazy, origin)
 
 
 def function_changed(function, action, origin=None, payload=None):
-    from ..api import serializers
-
-    payload = payload or serializers.function(function)
-    emit(function.project_id, f"{FUNCTION}.{action}", {"functionId": function.uid}, payload, origin)
+    params = {"functionId": function.uid}
+    _changed(function, FUNCTION, params, action, origin, payload)
 
 
 def deployment_changed(deployment, action, origin=None, payload=None):
-    from ..api import serializers
-
     params = {"functionId": deployment.function.uid, "deploymentId": deployment.uid}
-    payload = payload or serializers.deployment(deployment)
-    emit(deployment.project_id, f"{DEPLOYMENT}.{action}", params, payload, origin)
+    _changed(deployment, DEPLOYMENT, params, action, origin, payload)
 
 
 def execution_changed(execution, action, origin=None, payload=None):
-    from ..api import serializers
-
     params = {"functionId": execution.function.uid, "executionId": execution.uid}
-    payload = payload or serializers.execution(execution)
-    emit(execution.project_id, f"{EXECUTION}.{action}", params, payload, origin)
+    _changed(execution, EXECUTION, params, action, origin, payload)
 
 
 def dispatch(project_id, pattern, params, payload, user_id="", cause=None):
@@ -116,12 +104,14 @@ def dispatch(project_id, pattern, params, payload, user_id="", cause=None):
     depth = cause.depth + 1 if cause and cause.trigger == "event" else 1
     if depth > MAX_DEPTH:
         return []
-    started = []
-    for function in subscribers(project_id, names):
-        if cause and cause.trigger == "event" and cause.function_id == function.pk:
-            continue  # F's own event-triggered run never re-triggers F
-        started.append(_start(function, names[0], payload, user_id, depth))
-    return started
+    targets = [
+        function
+        for function in subscribers(project_id, names)
+        if not (cause and cause.trigger == "event" and cause.function_id == function.pk)
+    ]  # F's own event-triggered run never re-triggers F
+    if targets and callable(payload):
+        payload = payload()
+    return [_start(function, names[0], payload, user_id, depth) for function in targets]
 
 
 def subscribers(project_id, names):

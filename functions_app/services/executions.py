@@ -263,7 +263,7 @@ def announce_finished(execution):
 def delete_execution(execution, origin=None):
     if execution.status not in ("completed", "failed", "scheduled"):
         raise AppwriteError("execution_in_progress")
-    payload = events.serialized_execution(execution)
+    payload = events.payload_of(execution)
     execution.delete()
     events.execution_changed(execution, "delete", origin, payload)
 

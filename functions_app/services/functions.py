@@ -105,7 +105,7 @@ def delete_function(function, origin=None):
         if not deployment.is_final:
             builder.stop(deployment)
     executor.remove_function_runtimes(function)
-    payload = events.serialized_function(function)
+    payload = events.payload_of(function)
     function.delete()
     events.function_changed(function, "delete", origin, payload)
     for deployment in deployments:
