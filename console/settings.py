@@ -2,6 +2,7 @@
 works on a fresh checkout; the README lists them all."""
 
 import os
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -182,6 +183,15 @@ COMPUTE_CPUS = float(env("COMPUTE_CPUS", "0") or 0)
 COMPUTE_MEMORY = int(env("COMPUTE_MEMORY", "0") or 0)
 COMPUTE_INACTIVE_THRESHOLD = int(env("COMPUTE_INACTIVE_THRESHOLD", "600"))
 COMPUTE_MAINTENANCE_INTERVAL = int(env("COMPUTE_MAINTENANCE_INTERVAL", "60"))
+# Writable space of containers, in MB: all of it is tmpfs (counted against the container's memory).
+COMPUTE_TMP_SIZE = int(env("COMPUTE_TMP_SIZE", "64"))  # /tmp of execution containers
+COMPUTE_LOGS_SIZE = int(env("COMPUTE_LOGS_SIZE", "16"))  # their log folder (/mnt/logs)
+COMPUTE_BUILD_SCRATCH_SIZE = int(
+    env("COMPUTE_BUILD_SCRATCH_SIZE", "2048")
+)  # build /tmp and work dir
+COMPUTE_BUILD_MEMORY = int(env("COMPUTE_BUILD_MEMORY", "2048"))  # least memory a build gets
+# This machine's name among the nodes sharing the database (recorded with the work it runs).
+NODE_ID = env("NODE_ID", "") or socket.gethostname()
 FUNCTIONS_CREATION_ABUSE_LIMIT = int(env("FUNCTIONS_CREATION_ABUSE_LIMIT", "0"))
 PUBLIC_URL = env("PUBLIC_URL", "http://localhost:8000")
 DOCKER_HOST = env("DOCKER_HOST", "unix:///var/run/docker.sock")

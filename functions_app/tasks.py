@@ -36,7 +36,7 @@ def maintain_runtimes():
 
     return {
         "reaped": executor.reap(),
-        "builds_failed": builder.recover_interrupted(),
+        "builds_failed": builder.recover(),
         "executions_failed": executions.recover_stuck(),
     }
 

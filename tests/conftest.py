@@ -111,9 +111,9 @@ def qcluster(django_db_setup, django_db_blocker):
 
 
 def remove_test_containers():
-    from functions_app.services import docker, executor
+    from functions_app.services import containers, docker
 
-    for container in docker.list_containers({"functions.instance": executor.instance_id()}):
+    for container in docker.list_containers({"functions.instance": containers.instance_id()}):
         docker.remove_container(container["name"])
 
 

@@ -261,19 +261,3 @@ def test_sdk_probe_before_chunks_gets_json(raw, pyfn):
         .headers["Content-Type"]
         .startswith("application/json")
     )
-
-
-def test_maintenance_fails_builds_whose_worker_died(functions, pyfn):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from functions_app import tasks
-
-    dep = upload(functions, "py", {"main.py": "x = 1"})
-    wait_deployment(functions, "py", dep.id)
-    Deployment.objects.filter(uid=dep.id).update(
-        status="building", updated_at=timezone.now() - timedelta(minutes=10)
-    )
-    assert tasks.maintain_runtimes()["builds_failed"] == [dep.id]
-    assert functions.get_deployment("py", dep.id).status.value == "failed"

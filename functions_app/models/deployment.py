@@ -34,6 +34,7 @@ class Deployment(Timestamped):
     status = models.CharField(max_length=16, default="waiting")
     activate = models.BooleanField(default=False)
     vcs = models.JSONField(default=dict, blank=True)
+    worker = models.CharField(max_length=200, blank=True, default="")  # who builds it
 
     class Meta:
         ordering = ["id"]
@@ -68,11 +69,11 @@ class Deployment(Timestamped):
         )
 
     @classmethod
-    def claim_build(cls, pk):
+    def claim_build(cls, pk, worker):
         """Move ``waiting`` to ``processing``; only one worker can win. Returns the row or None."""
         now = timezone.now()
         if not cls.objects.filter(pk=pk, status="waiting").update(
-            status="processing", build_started_at=now, updated_at=now
+            status="processing", build_started_at=now, updated_at=now, worker=worker
         ):
             return None
         deployment = cls.objects.select_related("function", "project").get(pk=pk)

@@ -33,6 +33,7 @@ class Execution(Timestamped):
     user_id = models.CharField(max_length=36, blank=True, default="")
     permissions = models.JSONField(default=list, blank=True)
     event_depth = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True, default="")  # who runs it (async)
 
     class Meta:
         ordering = ["id"]
@@ -49,11 +50,11 @@ class Execution(Timestamped):
         return self.status in FINAL_STATUSES
 
     @classmethod
-    def claim(cls, pk, statuses=("waiting",)):
+    def claim(cls, pk, worker, statuses=("waiting",)):
         """Move a queued execution to ``processing``; only one worker can win."""
         now = timezone.now()
         if not cls.objects.filter(pk=pk, status__in=statuses).update(
-            status="processing", updated_at=now
+            status="processing", updated_at=now, worker=worker
         ):
             return None
         return cls.objects.select_related("function", "project").get(pk=pk)

@@ -4,9 +4,11 @@ An archive is refused when a member would land outside the code root (absolute p
 ``..``, links pointing out of the tree), is not a plain file, directory or in-tree link,
 or when it unpacks to more than the allowed size (decompression bombs)."""
 
+import contextlib
 import gzip
 import os
 import posixpath
+import shutil
 import tarfile
 import zlib
 
@@ -96,35 +98,144 @@ def inspect(path):
     return count, declared
 
 
-def _inside_dir(root, path):
-    root = os.path.realpath(root)
-    return os.path.commonpath([root, os.path.realpath(path)]) == root
+# -- unpacking build outputs ---------------------------------------------------------------------
+#
+# A build output is made by hostile code. It is unpacked by root, so nothing is ever resolved
+# through the tree being written: every folder is opened relative to its parent's descriptor
+# with O_NOFOLLOW, files are created with O_EXCL|O_NOFOLLOW, and a member whose parent is a
+# link (or not a folder) is refused. Links themselves may point anywhere: they are only ever
+# followed inside the container, where the tree is mounted read-only. Devices, FIFOs and
+# sockets are refused, hard links must name an earlier regular file of the archive, and the
+# summed size is capped. Files keep their modification times (Python checks them against its
+# precompiled bytecode) and get modes 0644/0755, owned by root: the runtime user reads them.
+
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+OUTPUT_TYPES = (
+    tarfile.REGTYPE,
+    tarfile.AREGTYPE,
+    tarfile.DIRTYPE,
+    tarfile.SYMTYPE,
+    tarfile.LNKTYPE,
+)
 
 
-def extract_output(path, dest, owner=None):
-    """Unpack a build output into ``dest``. Links may point anywhere (they are only ever
-    followed inside the container), but nothing is written outside ``dest``."""
-    os.makedirs(dest, exist_ok=True)
+def _parts(name):
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if name.startswith("/") or ".." in parts or any("\x00" in part for part in parts):
+        raise UnsafeArchive(f'Build output member "{name}" points outside the code directory.')
+    return parts
 
-    def keep_inside(member, target_dir):
-        target = os.path.join(target_dir, member.name)
-        if not _inside_dir(target_dir, os.path.dirname(target) or target_dir):
-            raise tarfile.OutsideDestinationError(member, target)
-        if member.issym():
-            return member.replace(mode=None, uid=None, gid=None, uname=None, gname=None, deep=False)
-        return tarfile.data_filter(member, target_dir)
 
+class _Tree:
+    """Descriptors of the folders created so far, relative to the destination."""
+
+    def __init__(self, root_fd):
+        self.fds = {(): root_fd}
+        self.files = set()  # regular files written, as path tuples (hard-link targets)
+
+    def folder(self, parts):
+        key = tuple(parts)
+        if key in self.fds:
+            return self.fds[key]
+        parent = self.folder(parts[:-1])
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(parts[-1], 0o755, dir_fd=parent)
+        try:
+            fd = os.open(parts[-1], DIR_FLAGS, dir_fd=parent)
+        except OSError:
+            raise UnsafeArchive(
+                f'Build output member "{"/".join(parts)}" is not a folder (a link?).'
+            ) from None
+        self.fds[key] = fd
+        return fd
+
+    def close(self):
+        for fd in self.fds.values():
+            os.close(fd)
+
+
+def _replace(parent, name):
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+        os.unlink(name, dir_fd=parent)
+
+
+def _write_file(tree, parts, member, stream):
+    parent = tree.folder(parts[:-1])
+    _replace(parent, parts[-1])
+    mode = 0o755 if member.mode & 0o111 else 0o644
     try:
-        with tarfile.open(path, "r:*") as archive:
-            archive.extractall(dest, filter=keep_inside)
-    except (tarfile.TarError, OSError, zlib.error, EOFError) as exc:
+        fd = os.open(parts[-1], NEW_FILE_FLAGS, mode, dir_fd=parent)
+    except OSError as exc:
+        raise UnsafeArchive(
+            f'Build output member "{member.name}" cannot be written: {exc}'
+        ) from None
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(stream, out)
+        os.fchmod(out.fileno(), mode)
+        os.utime(out.fileno(), (member.mtime, member.mtime))
+    tree.files.add(tuple(parts))
+
+
+def _write_link(tree, parts, member):
+    parent = tree.folder(parts[:-1])
+    _replace(parent, parts[-1])
+    if member.issym():
+        os.symlink(member.linkname, parts[-1], dir_fd=parent)
+        os.utime(parts[-1], (member.mtime, member.mtime), dir_fd=parent, follow_symlinks=False)
+        return
+    target = tuple(_parts(member.linkname))
+    if target not in tree.files:
+        raise UnsafeArchive(
+            f'Build output link "{member.name}" does not name a file of the output.'
+        )
+    os.link(
+        target[-1], parts[-1], src_dir_fd=tree.folder(list(target[:-1])), dst_dir_fd=parent,
+        follow_symlinks=False,
+    )  # fmt: skip
+
+
+def unpack_output(path, dest, limit):
+    """Unpack the build output ``path`` into the new folder ``dest`` (see above). Raises
+    :class:`UnsafeArchive`; ``dest`` is removed again when it does."""
+    os.mkdir(dest, 0o755)
+    try:
+        _unpack(path, dest, limit)
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+
+
+def _unpack(path, dest, limit):
+    total = count = 0
+    tree = _Tree(os.open(dest, DIR_FLAGS))
+    try:
+        with open(path, "rb") as raw, tarfile.open(fileobj=raw, mode="r|*") as archive:
+            for member in archive:
+                count += 1
+                total += max(member.size, 0)
+                if count > MAX_MEMBERS:
+                    raise UnsafeArchive(f"Build output has more than {MAX_MEMBERS:,} entries.")
+                if total > limit:
+                    raise UnsafeArchive(
+                        f"Build output unpacks to more than {limit:,} bytes (decompression bomb?)."
+                    )
+                _unpack_member(tree, archive, member)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise UnsafeArchive(f"Build output could not be unpacked: {exc}") from None
-    if owner is not None:
-        _chown_tree(dest, owner)
+    finally:
+        tree.close()
 
 
-def _chown_tree(root, owner):
-    for folder, dirs, files in os.walk(root):
-        os.lchown(folder, owner, owner)
-        for name in dirs + files:
-            os.lchown(os.path.join(folder, name), owner, owner)
+def _unpack_member(tree, archive, member):
+    if member.type not in OUTPUT_TYPES:
+        raise UnsafeArchive(f'Build output member "{member.name}" is not a file, folder or link.')
+    parts = _parts(member.name)
+    if not parts:
+        return  # the root itself ("./")
+    if member.isdir():
+        tree.folder(parts)
+    elif member.issym() or member.islnk():
+        _write_link(tree, parts, member)
+    else:
+        _write_file(tree, parts, member, archive.extractfile(member))

@@ -1,33 +1,46 @@
 """Builds: a deployment's source archive is checked, then built by the runtime's
 ``helpers/build.sh`` in a build container (network ``host``, so package installs reach the
-registries), with the logs streamed into the deployment while it builds."""
+registries), with the logs streamed into the deployment while it builds.
 
+The container's root is read-only and everything it can write is size-capped tmpfs; the
+source archive is mounted read-only and the output leaves through a pipe, so no host folder
+is ever writable by build code. Its main process is ``sleep``: the container ends by itself
+shortly after the build timeout even if the worker that started it is gone, and maintenance
+(:func:`recover`) fails builds whose worker died and removes their containers."""
+
+import logging
+import os
 import queue
 import shutil
 import threading
-import time
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from .. import runtimes
 from ..models import Deployment
 from . import (
     archives,
+    containers,
     deployments,
     docker,
     events,
-    executor,
     keys,
     scheduler,
     specifications,
     storage,
     variables,
+    workers,
 )
+from .containers import MB, Bind, Scratch
 from .environment import function_environment
 
 LOG_FLUSH_SECONDS = 0.5
+ARTIFACT = "/mnt/code/code.tar.gz"
+ARTIFACT_GRACE = 120  # seconds the container outlives the build timeout, to hand over its output
 CANCELED = "Build has been canceled."
+logger = logging.getLogger(__name__)
 
 
 def ansi_line(text, colour="32"):
@@ -35,13 +48,12 @@ def ansi_line(text, colour="32"):
     return f"\x1b[90m[{clock}] \x1b[90m[\x1b[0mappwrite\x1b[90m]\x1b[{colour}m {text} \x1b[0m\n"
 
 
-def build_name(deployment):
-    return f"fn-build-{deployment.project_id}-{deployment.uid}"
+build_name = containers.build_name
 
 
 def build(deployment_pk):
     """Entry point of the build task; does nothing when another worker claimed it first."""
-    deployment = Deployment.claim_build(deployment_pk)
+    deployment = Deployment.claim_build(deployment_pk, workers.current())
     if deployment is None:
         _note_cancel(Deployment.objects.filter(pk=deployment_pk, status="canceled").first())
         return
@@ -67,73 +79,78 @@ def _note_cancel(deployment):
 
 
 def _run(deployment):
+    """The build container only sleeps (its end is the engine's own deadline for the build):
+    the build runs in it as a command, and its output comes back over that command's pipe."""
     name = build_name(deployment)
-    output = storage.output_dir(deployment)
-    shutil.rmtree(output, ignore_errors=True)
-    output.mkdir(parents=True)
-    shutil.chown(output, executor.RUNTIME_UID, executor.RUNTIME_UID)
     try:
-        docker.run_container(**_container_spec(deployment, name, output))
+        docker.run_container(_container_spec(deployment, name))
         exit_code = _follow(deployment, name)
-    except docker.DockerError as exc:
-        deployment.mark_failed(deployment.build_logs + f"\x1b[31m{exc}\x1b[0m\n")
+        artifact = _copy_artifact(deployment, name) if exit_code == 0 else None
+    except (docker.DockerError, ArtifactTooLarge) as exc:
+        _fail(deployment, str(exc))
         return
     finally:
         docker.remove_container(name)
-    _finish(deployment, exit_code, output)
+    _finish(deployment, exit_code, artifact)
 
 
-def _container_spec(deployment, name, output):
+def _container_spec(deployment, name):
     function = deployment.function
     spec = specifications.get(function.specification) or specifications.get(
         specifications.DEFAULT_SLUG
     )
+    memory = max(spec.memory, settings.COMPUTE_BUILD_MEMORY)
     env = function_environment(function, deployment, spec) | variables.environment(function) | {
         "APPWRITE_FUNCTION_API_KEY": keys.mint_dynamic_key(
             function.project_id, function.scopes, settings.COMPUTE_BUILD_TIMEOUT
         ),
-        "APPWRITE_FUNCTION_MEMORY": str(max(spec.memory, 1024)),
+        "APPWRITE_FUNCTION_MEMORY": str(memory),
         "OPEN_RUNTIMES_ENTRYPOINT": deployment.entrypoint,
         "CI": "true",
     }  # fmt: skip
-    return {
-        "name": name,
-        "image": runtimes.get(function.runtime).image,
-        "command": ["bash", "helpers/build.sh", deployment.build_commands],
-        "environment": env,
-        "labels": executor.labels(deployment, "build"),
-        "mounts": [
-            (str(storage.source_path(deployment)), "/tmp/code.tar.gz", "ro"),
-            (str(output), "/mnt/code", "rw"),
+    scratch = settings.COMPUTE_BUILD_SCRATCH_SIZE * MB
+    return containers.Spec(
+        name=name,
+        image=runtimes.get(function.runtime).image,
+        command=["sleep", str(settings.COMPUTE_BUILD_TIMEOUT + ARTIFACT_GRACE)],
+        environment=env,
+        labels=containers.labels(deployment, "build"),
+        binds=[Bind(str(storage.source_path(deployment)), "/tmp/code.tar.gz")],
+        scratch=[
+            Scratch("/tmp", scratch, executable=True),
+            Scratch("/usr/local/build", scratch, executable=True),
+            Scratch("/mnt/code", settings.COMPUTE_BUILD_SIZE_LIMIT + MB),
         ],
-        "network": "host",
-        "read_only": False,
-        **executor.limits(spec, memory_floor=1024),
-    }
+        network="host",
+        **containers.limits(spec, memory_floor=memory),
+    )
 
 
 def _follow(deployment, name):
-    """Stream the container's output into the deployment until it exits; returns its exit code.
+    """Run ``helpers/build.sh`` in the container and stream its output into the deployment
+    until it exits; returns its exit code (None when it was killed: timeout or cancel).
     A reader thread collects output; this thread writes it to the row every half second, so a
     line followed by silence shows up while the build is still running."""
     timer = threading.Timer(settings.COMPUTE_BUILD_TIMEOUT, docker.remove_container, [name])
     timer.start()
+    command = ["bash", "helpers/build.sh", deployment.build_commands]
+    exec_id, output = docker.exec_stream(name, command, containers.USER)
     chunks = queue.SimpleQueue()
-    reader = threading.Thread(target=_read_logs, args=(name, chunks), daemon=True)
+    reader = threading.Thread(target=_read_output, args=(output, chunks), daemon=True)
     reader.start()
     try:
         while reader.is_alive():
             reader.join(LOG_FLUSH_SECONDS)
             _flush(deployment, chunks)
         _flush(deployment, chunks)
-        return docker.wait_container(name, timeout=30)
+        return docker.exec_exit_code(exec_id)
     finally:
         timer.cancel()
 
 
-def _read_logs(name, chunks):
+def _read_output(output, chunks):
     try:
-        for chunk in docker.container_logs(name):
+        for chunk in output:
             chunks.put(chunk.decode("utf-8", "replace"))
     except docker.DockerError as exc:
         chunks.put(f"\x1b[31m{exc}\x1b[0m\n")
@@ -147,38 +164,63 @@ def _flush(deployment, chunks):
         deployment.append_logs("".join(pending))
 
 
-def _finish(deployment, exit_code, output):
-    deployment.refresh_from_db()
-    if deployment.status == "canceled":
-        _note_cancel(deployment)
-        return
-    artifact = output / "code.tar.gz"
-    if exit_code != 0 or not artifact.exists():
+class ArtifactTooLarge(Exception):
+    pass
+
+
+def _copy_artifact(deployment, name):
+    """The container's ``/mnt/code/code.tar.gz``, piped out by ``cat`` into a host file and
+    capped at ``COMPUTE_BUILD_SIZE_LIMIT``. Returns the file, or None when there is none."""
+    limit = settings.COMPUTE_BUILD_SIZE_LIMIT
+    target = storage.partial_build_path(deployment)
+    exec_id, output = docker.exec_stream(name, ["cat", ARTIFACT], containers.USER, stderr=False)
+    size = 0
+    with open(target, "wb") as out:
+        for chunk in output:
+            size += len(chunk)
+            if size > limit:
+                raise ArtifactTooLarge(
+                    f"Build size should be less than {limit / 1_000_000:,.2f} MBs."
+                )
+            out.write(chunk)
+    return target if docker.exec_exit_code(exec_id) == 0 and size else None
+
+
+def _finish(deployment, exit_code, artifact):
+    if exit_code != 0 or artifact is None:
         reason = (
             "Build timed out." if exit_code is None else f"Build failed with exit code {exit_code}."
         )
+        _fail(deployment, reason)
+    elif not _canceled(deployment):
+        _publish(deployment, artifact)
+
+
+def _canceled(deployment):
+    deployment.refresh_from_db()
+    if deployment.status == "canceled":
+        _note_cancel(deployment)
+        return True
+    return False
+
+
+def _fail(deployment, reason):
+    if not _canceled(deployment):
         deployment.mark_failed(deployment.build_logs + f"\x1b[31m{reason}\x1b[0m\n")
-        return
-    _publish(deployment, artifact)
 
 
 def _publish(deployment, artifact):
-    size = artifact.stat().st_size
-    if size > settings.COMPUTE_BUILD_SIZE_LIMIT:
-        limit_mb = settings.COMPUTE_BUILD_SIZE_LIMIT / 1_000_000
-        deployment.mark_failed(
-            deployment.build_logs
-            + f"\x1b[31mBuild size should be less than {limit_mb:,.2f} MBs.\x1b[0m\n"
-        )
-        return
     target = storage.build_path(deployment)
-    shutil.move(artifact, target)
-    shutil.rmtree(artifact.parent, ignore_errors=True)
+    os.replace(artifact, target)
+    code = storage.code_dir(deployment)
+    shutil.rmtree(code, ignore_errors=True)
     try:
-        archives.extract_output(target, storage.code_dir(deployment), owner=executor.RUNTIME_UID)
+        archives.unpack_output(target, code, settings.COMPUTE_UNPACKED_SIZE_LIMIT)
     except archives.UnsafeArchive as exc:
+        target.unlink(missing_ok=True)
         deployment.mark_failed(deployment.build_logs + f"\x1b[31m{exc}\x1b[0m\n")
         return
+    size = target.stat().st_size
     deployment.mark_ready(
         str(target), size, deployment.build_logs + ansi_line("Deployment finished.")
     )
@@ -191,17 +233,33 @@ def stop(deployment):
     docker.remove_container(build_name(deployment))
 
 
-def recover_interrupted():
-    """Builds whose worker died (no build container left) are marked failed, not left building."""
-    names = {c["name"] for c in docker.list_containers({"functions.kind": "build"})}
+def recover(now=None):
+    """Maintenance: fail builds whose worker died or that outlived every deadline, removing
+    their containers, and remove build containers no build is using. Returns failed IDs."""
+    now = now or timezone.now()
+    leftovers = {c["name"] for c in docker.list_containers(containers.mine("build"))}
     failed = []
-    for deployment in Deployment.objects.filter(
-        status__in=("processing", "building")
-    ).select_related("function"):
-        age = time.time() - deployment.updated_at.timestamp()
-        if build_name(deployment) not in names and age > 120:
-            deployment.mark_failed(
-                deployment.build_logs + "\x1b[31mBuild was interrupted (worker stopped).\x1b[0m\n"
-            )
-            failed.append(deployment.uid)
+    building = Deployment.objects.filter(status__in=("processing", "building"))
+    for deployment in building.select_related("function"):
+        reason = _interruption(deployment, now)
+        if reason is None:
+            leftovers.discard(build_name(deployment))
+            continue
+        docker.remove_container(build_name(deployment))
+        logger.warning("Build %s of %s failed: %s", deployment.uid, deployment.project_id, reason)
+        deployment.mark_failed(deployment.build_logs + f"\x1b[31m{reason}\x1b[0m\n")
+        failed.append(deployment.uid)
+    for name in leftovers:
+        docker.remove_container(name)
     return failed
+
+
+def _interruption(deployment, now):
+    """Why a build in flight can no longer finish, or None while it still may."""
+    if workers.is_gone(deployment.worker):
+        return f"Build was interrupted: its worker ({deployment.worker}) stopped."
+    started = deployment.build_started_at or deployment.updated_at
+    limit = settings.COMPUTE_BUILD_TIMEOUT + ARTIFACT_GRACE + settings.COMPUTE_MAINTENANCE_INTERVAL
+    if (now - started).total_seconds() > limit:
+        return "Build was interrupted: it outlived the build timeout."
+    return None

@@ -6,7 +6,6 @@ import shutil
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 
 from .. import tasks
 from ..errors import AppwriteError
@@ -49,20 +48,39 @@ def check_size(size):
 def receive(
     function, chunk, upload_id, activate, entrypoint, commands, type_="manual", origin=None
 ):  # fmt: skip
-    """Store one chunk; the last one assembles the archive and queues the build."""
+    """Store one chunk; the last one assembles the archive and queues the build.
+    ``upload_id`` (``X-Appwrite-ID``) only ever resumes an unfinished upload of this function."""
     check_size(chunk.size)
     deployment = _find_or_create(function, chunk, upload_id, activate, entrypoint, commands, type_)
-    index = chunk.start // CHUNK_SIZE + 1 if chunk.partial else 1
-    (storage.chunk_dir(deployment) / f"part.{index}").write_bytes(chunk.data)
-    parts = len(list(storage.chunk_dir(deployment).glob("part.*")))
-    if parts >= deployment.source_chunks_total and not deployment.uploaded:
+    if deployment.uploaded:
+        return deployment  # a chunk sent again after the upload finished changes nothing
+    storage.chunk_path(deployment, _chunk_index(deployment, chunk)).write_bytes(chunk.data)
+    parts = len(storage.chunk_paths(deployment))
+    if parts >= deployment.source_chunks_total:
         _assemble(deployment)
         _queue_build(function, deployment, activate)
         events.deployment_changed(deployment, "create", origin)
-    elif not deployment.uploaded:
+    else:
         deployment.source_chunks_uploaded = parts
         deployment.save(update_fields=["source_chunks_uploaded"])
     return deployment
+
+
+def _chunk_index(deployment, chunk):
+    """1-based; every chunk but the last is exactly ``CHUNK_SIZE`` long and starts on a
+    multiple of it, so an upload can never hold more parts (or bytes) than it declared."""
+    if not chunk.partial:
+        return 1
+    index = chunk.start // CHUNK_SIZE + 1
+    last = index == deployment.source_chunks_total
+    if (
+        chunk.start % CHUNK_SIZE
+        or index > deployment.source_chunks_total
+        or len(chunk.data) > CHUNK_SIZE
+        or (not last and len(chunk.data) != CHUNK_SIZE)
+    ):
+        raise AppwriteError("storage_invalid_content_range")
+    return index
 
 
 def _find_or_create(function, chunk, upload_id, activate, entrypoint, commands, type_):
@@ -70,37 +88,39 @@ def _find_or_create(function, chunk, upload_id, activate, entrypoint, commands, 
         existing = Deployment.objects.filter(
             project=function.project, function=function, uid=upload_id
         ).first()
-        if existing is not None:
-            return existing
-    chunks = math.ceil(chunk.size / CHUNK_SIZE) if chunk.partial else 1
-    try:
-        with transaction.atomic():
-            deployment = Deployment.objects.create(
-                project=function.project,
-                function=function,
-                uid=upload_id or unique_id(),
-                type=type_,
-                entrypoint=entrypoint,
-                build_commands=commands,
-                activate=activate,
-                source_size=chunk.size,
-                total_size=chunk.size,
-                source_chunks_total=max(chunks, 1),
-            )
-    except IntegrityError:
-        raise AppwriteError("storage_invalid_file", "Deployment ID is already in use.") from None
+        if existing is None:
+            raise AppwriteError("deployment_not_found")
+        if existing.source_chunks_total != _chunks(chunk) or existing.source_size != chunk.size:
+            raise AppwriteError("storage_invalid_content_range")
+        return existing
+    deployment = Deployment.objects.create(
+        project=function.project,
+        function=function,
+        uid=unique_id(),
+        type=type_,
+        entrypoint=entrypoint,
+        build_commands=commands,
+        activate=activate,
+        source_size=chunk.size,
+        total_size=chunk.size,
+        source_chunks_total=_chunks(chunk),
+    )
     function.set_latest_deployment(deployment)
     return deployment
 
 
+def _chunks(chunk):
+    return max(math.ceil(chunk.size / CHUNK_SIZE), 1) if chunk.partial else 1
+
+
 def _assemble(deployment):
     target = storage.source_path(deployment)
-    parts = sorted(storage.chunk_dir(deployment).glob("part.*"), key=lambda p: int(p.suffix[1:]))
+    parts = storage.chunk_paths(deployment)
     with open(target, "wb") as out:
-        for part in parts:
-            with open(part, "rb") as src:
+        for index in sorted(parts):
+            with open(parts[index], "rb") as src:
                 shutil.copyfileobj(src, out)
-    shutil.rmtree(storage.chunk_dir(deployment), ignore_errors=True)
+    storage.remove_chunks(deployment)
     deployment.mark_uploaded(str(target), target.stat().st_size)
 
 
@@ -145,7 +165,7 @@ def duplicate(function, deployment, origin=None):
         total_size=deployment.source_size,
         vcs=deployment.vcs,
     )
-    target = storage.source_path(copy)
+    target = storage.source_path(copy, create=True)
     shutil.copyfile(storage.source_path(deployment), target)
     copy.mark_uploaded(str(target), target.stat().st_size)
     function.set_latest_deployment(copy)

@@ -1,12 +1,15 @@
 """The only module that talks to the Docker engine (through the ``docker`` SDK). Every other
 module calls these functions and handles :class:`DockerError`; no SDK type leaks out."""
 
+import os
 import threading
+from dataclasses import dataclass
 
 import docker
 import requests
 from django.conf import settings
 from docker import errors as sdk_errors
+from docker.types import DriverConfig, Mount
 
 CLIENT_TIMEOUT = 600
 _client = None
@@ -127,46 +130,96 @@ class Conflict(DockerError):
     """A container with that name already exists."""
 
 
+class UnsafeMount(DockerError):
+    """A bind-mount source is a link, or lies outside the folders containers may see."""
+
+
 SECURITY = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"], "init": True}
 
 
-def run_container(
-    name,
-    image,
-    command,
-    environment,
-    labels,
-    mounts,
-    network,
-    read_only,
-    cpus,
-    memory_mb,
-    pids,
-    user,
-    tmpfs=None,
-):
-    """Create and start a detached container. ``mounts`` is ``[(host, container, "ro"|"rw")]``.
-    Every container drops all capabilities, cannot gain privileges and never sees the socket."""
-    volumes = {host: {"bind": target, "mode": mode} for host, target, mode in mounts}
+@dataclass(frozen=True)
+class Started:
+    id: str
+    volumes: dict  # container path -> host path, for shared scratch volumes
+
+
+def check_bind_source(source):
+    """Right before a container is created: the source must be its own real path (no link
+    anywhere on the way), not a link itself, and inside ``STORAGE_DIR`` or the API socket
+    folder. Raises :class:`UnsafeMount`."""
+    roots = [os.path.realpath(settings.STORAGE_DIR), os.path.realpath(settings.API_SOCKET.parent)]
+    real = os.path.realpath(source)
+    if real != os.path.abspath(source) or os.path.islink(source):
+        raise UnsafeMount(f"Mount source {source} is a link or goes through one.")
+    if not any(real == root or real.startswith(root + os.sep) for root in roots):
+        raise UnsafeMount(f"Mount source {source} is outside the storage folder.")
+    if not os.path.lexists(real):
+        raise UnsafeMount(f"Mount source {source} does not exist.")
+
+
+def _mounts(spec):
+    mounts = []
+    for bind in spec.binds:
+        check_bind_source(bind.source)
+        mounts.append(Mount(bind.target, bind.source, type="bind", read_only=True))
+    for scratch in spec.scratch:
+        if scratch.shared:
+            options = {"type": "tmpfs", "device": "tmpfs", "o": scratch.options()}
+            mounts.append(
+                Mount(
+                    scratch.target,
+                    None,
+                    type="volume",
+                    driver_config=DriverConfig("local", options),
+                )
+            )
+    return mounts
+
+
+def _tmpfs(spec):
+    return {s.target: s.options() for s in spec.scratch if not s.shared}
+
+
+def run_container(spec):
+    """Create and start a detached container from a :class:`containers.Spec`. Its root is
+    read-only, it drops all capabilities, cannot gain privileges and never sees the engine's
+    socket. Returns :class:`Started`."""
     try:
         container = client().containers.create(
-            image, command=command, name=name, environment=environment, labels=labels, volumes=volumes,
-            network_mode=network, read_only=read_only, tmpfs=tmpfs or {}, user=user,
-            nano_cpus=int(cpus * 1e9), mem_limit=f"{int(memory_mb)}m", memswap_limit=f"{int(memory_mb)}m",
-            pids_limit=pids, detach=True, **SECURITY,
+            spec.image, command=spec.command, name=spec.name, environment=spec.environment,
+            labels=spec.labels, mounts=_mounts(spec), tmpfs=_tmpfs(spec), network_mode=spec.network,
+            read_only=True, user=spec.user, nano_cpus=int(spec.cpus * 1e9),
+            mem_limit=f"{int(spec.memory_mb)}m", memswap_limit=f"{int(spec.memory_mb)}m",
+            pids_limit=spec.pids, detach=True, **SECURITY,
         )  # fmt: skip
     except sdk_errors.APIError as error:
         if error.status_code == 409:
-            raise Conflict(f"Container {name} already exists") from error
-        raise _wrap(f"Creating container {name}", error) from error
+            raise Conflict(f"Container {spec.name} already exists") from error
+        raise _wrap(f"Creating container {spec.name}", error) from error
     except (sdk_errors.DockerException, requests.RequestException) as error:
-        raise _wrap(f"Creating container {name}", error) from error
+        raise _wrap(f"Creating container {spec.name}", error) from error
     try:
         container.start()
     except (sdk_errors.DockerException, requests.RequestException) as error:
-        remove_container(name)
-        raise _wrap(f"Starting container {name}", error) from error
-    return container.id
+        remove_container(spec.name)
+        raise _wrap(f"Starting container {spec.name}", error) from error
+    return Started(container.id, _volumes(container.attrs))
+
+
+def _volumes(attrs):
+    return {
+        m["Destination"]: m["Source"]
+        for m in attrs.get("Mounts") or []
+        if m.get("Type") == "volume" and m.get("Source")
+    }
+
+
+def running_volumes(name):
+    """``(container id, {container path: host path})`` of a running container, or None."""
+    container = _get(name)
+    if container is None or container.status != "running":
+        return None
+    return container.id, _volumes(container.attrs)
 
 
 def _get(name):
@@ -198,24 +251,32 @@ def remove_container(name):
             raise _wrap(f"Removing container {name}", error) from error
 
 
-def container_logs(name):
-    """Yield the container's combined output as it is produced, until it exits."""
+def exec_stream(name, command, user, stderr=True):
+    """Run ``command`` in a running container. Returns ``(exec id, iterator of output
+    chunks)``; the iterator ends when the command exits or the container goes away."""
     try:
-        yield from client().api.logs(name, stream=True, follow=True, stdout=True, stderr=True)
-    except sdk_errors.NotFound:
-        return
+        exec_id = client().api.exec_create(
+            name, command, stdout=True, stderr=stderr, user=user, tty=False
+        )["Id"]
+        return exec_id, _guarded(client().api.exec_start(exec_id, stream=True), name)
     except (sdk_errors.DockerException, requests.RequestException) as error:
-        raise _wrap(f"Reading logs of {name}", error) from error
+        raise _wrap(f"Running a command in {name}", error) from error
 
 
-def wait_container(name, timeout):
-    """The exit code, or None when the container is gone or did not exit in time."""
+def _guarded(chunks, name):
     try:
-        return client().api.wait(name, timeout=timeout)["StatusCode"]
-    except sdk_errors.NotFound:
-        return None
+        yield from chunks
+    except (sdk_errors.DockerException, requests.RequestException) as error:
+        raise _wrap(f"Reading the output of {name}", error) from error
+
+
+def exec_exit_code(exec_id):
+    """The exit code of a finished command; None while it runs or when it was killed."""
+    try:
+        info = client().api.exec_inspect(exec_id)
     except (sdk_errors.DockerException, requests.RequestException):
         return None
+    return None if info.get("Running") else info.get("ExitCode")
 
 
 def list_containers(labels):
@@ -226,5 +287,7 @@ def list_containers(labels):
     except (sdk_errors.DockerException, requests.RequestException) as error:
         raise _wrap("Listing containers", error) from error
     return [
-        {"id": c.id, "name": c.name, "labels": c.labels, "running": c.status == "running"} for c in found
+        {"id": c.id, "name": c.name, "labels": c.labels, "running": c.status == "running",
+         "created": c.attrs.get("Created", "")}
+        for c in found
     ]  # fmt: skip

@@ -1,5 +1,6 @@
 """Creating and running executions, whatever triggered them."""
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
@@ -11,7 +12,7 @@ from .. import roles, tasks
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Deployment, Execution
-from . import events, executor, functions, keys
+from . import events, executor, functions, keys, workers
 
 REQUEST_HEADER_ALLOWLIST = (
     "content-type",
@@ -24,6 +25,7 @@ RESPONSE_HEADER_ALLOWLIST = ("content-type", "content-length")
 # Set by our own HTTP client from the body; a caller's value could only break the framing.
 FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection", "keep-alive", "upgrade")
 LOG_LIMIT = 1_000_000
+logger = logging.getLogger(__name__)
 NO_DEPLOYMENT = (
     "The execution could not be completed because a corresponding deployment was not found. A function "
     "deployment needs to be created before it can be executed. Please create a deployment for your function and try again."
@@ -233,7 +235,7 @@ def create_domain_execution(function, request):
 
 def run_queued(execution_pk):
     """The worker side of async, scheduled, cron and event executions."""
-    execution = Execution.claim(execution_pk)
+    execution = Execution.claim(execution_pk, workers.current())
     if execution is None:
         return None
     function = execution.function
@@ -269,13 +271,27 @@ def delete_execution(execution, origin=None):
 
 
 def recover_stuck(now=None):
-    """Executions left ``processing`` by a worker that died are failed once well past their timeout."""
+    """Maintenance: executions left ``processing`` by a worker that died (on this node), or
+    past their timeout plus a maintenance interval (any node), are failed with the reason."""
     now = now or timezone.now()
     failed = []
     for execution in Execution.objects.filter(status="processing").select_related("function"):
-        if (now - execution.updated_at).total_seconds() > execution.function.timeout + 120:
-            execution.finish(
-                500, [], execution.logs, "The execution was interrupted (worker stopped).", 0.0
+        reason = _interruption(execution, now)
+        if reason:
+            logger.warning(
+                "Execution %s of %s failed: %s", execution.uid, execution.project_id, reason
             )
+            execution.finish(500, [], execution.logs, reason, 0.0)
             failed.append(execution.uid)
     return failed
+
+
+def _interruption(execution, now):
+    if workers.is_gone(execution.worker):
+        return f"The execution was interrupted: its worker ({execution.worker}) stopped."
+    limit = (
+        execution.function.timeout + executor.WEDGED_GRACE + settings.COMPUTE_MAINTENANCE_INTERVAL
+    )
+    if (now - execution.updated_at).total_seconds() > limit:
+        return "The execution was interrupted: it outlived its timeout (worker stopped?)."
+    return None

@@ -1,9 +1,15 @@
-"""The warm pool: one runtime container per active deployment, found again by name and labels
-from any process (web or worker), reached over a Unix socket in a bind-mounted directory.
+"""The warm pool: one runtime container per active deployment, found again by name from any
+process (web or worker), reached over a Unix socket in the container's socket folder.
 
 A warm call is one HTTP round trip on a kept-alive socket. A cold start creates the container
 (network ``none``, read-only root, unprivileged user, limits from the specification) and polls
-the socket every few milliseconds until the runtime answers."""
+the socket every few milliseconds until the runtime answers.
+
+The socket and log folders are size-capped tmpfs volumes that exist only while the container
+does, so each cold start gets fresh ones. The host reaches into them only through
+:mod:`container_files` (no link followed, regular files only, reads capped). What the host
+keeps about a runtime (its cold-start lock and the time of its last use) is a file in a
+folder no container can see."""
 
 import contextlib
 import fcntl
@@ -11,7 +17,6 @@ import hashlib
 import hmac
 import math
 import os
-import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -21,17 +26,30 @@ from urllib.parse import unquote
 from django.conf import settings
 
 from .. import runtimes
-from . import docker, runtime_socket, specifications, storage, variables
+from . import (
+    container_files,
+    containers,
+    docker,
+    runtime_socket,
+    specifications,
+    storage,
+    variables,
+)
+from .containers import MB, Bind, Scratch
 from .environment import function_environment
 
-RUNTIME_UID = 1000
 SOCKET_DIR = "/var/run/opr"
-SOCKET_NAME = "server.sock"
+LOGS_DIR = "/mnt/logs"
 READY_POLL = 0.005
 API_DIR = "/var/run/opr-api"
 API_PORT = 3080
+LOG_FILE_LIMIT = 5 * 1024 * 1024
+LOG_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+WEDGED_GRACE = 5  # seconds past the timeout by which the runtime must have answered
+runtime_name = containers.runtime_name
 _locks = {}
 _locks_guard = threading.Lock()
+_known = {}  # runtime name -> Runtime, as this process last saw it
 
 
 @dataclass
@@ -45,20 +63,27 @@ class Result:
     sync_timeout: bool = False
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """A running runtime container and the host paths of its socket and log folders."""
+
+    name: str
+    container_id: str
+    socket_dir: str
+    logs_dir: str
+
+
 class ColdStartError(Exception):
     pass
 
 
-def runtime_name(deployment):
-    return f"fn-{deployment.project_id}-{deployment.uid}"
+class RuntimeGone(Exception):
+    """The container this process knew is no longer there (or no longer listening)."""
 
 
-def runtime_dir(name):
+def state_path(name):
+    """Host-only: flocked during a cold start; its mtime is the runtime's last use."""
     return Path(settings.STORAGE_DIR) / "runtimes" / name
-
-
-def socket_path(name):
-    return runtime_dir(name) / SOCKET_NAME
 
 
 def secret_for(name):
@@ -86,56 +111,53 @@ def execute(function, deployment, method, path, headers, body, timeout, wall_lim
     started = time.monotonic()
     name = runtime_name(deployment)
     deadline = started + timeout
+    request = (method, path, headers, body)
+    runtime = _known.get(name) or _find(name)
+    if runtime is not None:
+        try:
+            return _call(function, runtime, request, timeout, wall_limit, started)
+        except RuntimeGone:
+            forget(name)
     try:
-        return _call(
-            function, deployment, name, method, path, headers, body, timeout, wall_limit, started
-        )
-    except FileNotFoundError:
-        pass  # no socket: not running here yet
-    except ConnectionRefusedError:
-        runtime_socket.discard(str(socket_path(name)))
-    try:
-        start_runtime(function, deployment, deadline)
+        runtime = start_runtime(function, deployment, deadline)
     except (ColdStartError, docker.DockerError) as exc:
         return failure(str(exc), 400, started)
     remaining = max(1, math.floor(deadline - time.monotonic()))
     try:
-        return _call(
-            function, deployment, name, method, path, headers, body, remaining, wall_limit, started
-        )
-    except OSError as exc:
+        return _call(function, runtime, request, remaining, wall_limit, started)
+    except RuntimeGone as exc:
         return failure(f"Runtime connection failed: {exc}", 500, started)
 
 
-def _call(function, deployment, name, method, path, headers, body, timeout, wall_limit, started):
-    sock = str(socket_path(name))
-    wait = (
-        timeout + 5
-        if wall_limit is None
-        else min(timeout + 5, wall_limit - (time.monotonic() - started))
-    )
+def _call(function, runtime, request, timeout, wall_limit, started):
+    method, path, headers, body = request
+    wait = timeout + WEDGED_GRACE
+    if wall_limit is not None:
+        wait = min(wait, wall_limit - (time.monotonic() - started))
     request_headers = {
         **headers,
-        "x-open-runtimes-secret": secret_for(name),
+        "x-open-runtimes-secret": secret_for(runtime.name),
         "x-open-runtimes-timeout": str(max(1, int(timeout))),
         "x-open-runtimes-logging": "enabled" if function.logging else "disabled",
     }
-    _touch(name)
+    _touch(runtime.name)
     try:
         status, response_headers, payload = runtime_socket.request(
-            sock, method, path, request_headers, body, max(wait, 0.001)
+            runtime.socket_dir, method, path, request_headers, body, max(wait, 0.001)
         )
     except TimeoutError:
-        return _timed_out(started, wall_limit)
-    except (FileNotFoundError, ConnectionRefusedError):
-        raise
+        return _timed_out(runtime, started, wall_limit, timeout)
+    except (FileNotFoundError, ConnectionRefusedError) as exc:
+        raise RuntimeGone(str(exc)) from None
     except OSError as exc:
         return failure(f"Runtime connection failed: {exc}", 500, started)
-    return _result(name, status, response_headers, payload, started)
+    return _result(runtime, status, response_headers, payload, started)
 
 
-def _timed_out(started, wall_limit):
+def _timed_out(runtime, started, wall_limit, timeout):
     elapsed = time.monotonic() - started
+    if elapsed >= timeout + WEDGED_GRACE - 0.05:
+        retire(runtime.name)  # its own timeout should have answered: the runtime is stuck
     if wall_limit is not None and elapsed >= wall_limit - 0.05:
         result = failure(
             "Synchronous function execution timed out. Use asynchronous execution instead, or ensure the "
@@ -148,7 +170,7 @@ def _timed_out(started, wall_limit):
     )
 
 
-def _result(name, status, response_headers, payload, started):
+def _result(runtime, status, response_headers, payload, started):
     headers, log_id = [], ""
     for key, value in response_headers:
         key = key.lower()
@@ -156,84 +178,99 @@ def _result(name, status, response_headers, payload, started):
             log_id = unquote(value)
         elif not key.startswith("x-open-runtimes-") and key != "transfer-encoding":
             headers.append((key, value))
-    logs, errors = _collect_logs(name, log_id)
+    logs, errors = collect_logs(runtime.logs_dir, log_id)
     return Result(status, headers, payload, logs, errors, time.monotonic() - started)
 
 
-def _collect_logs(name, log_id):
-    if not log_id or "/" in log_id or log_id.startswith("."):
+def collect_logs(folder, log_id):
+    """The request's log and error files from the container's log folder (then removed).
+    ``log_id`` comes from the container: only ``[A-Za-z0-9_-]{1,128}`` names a file."""
+    if not 0 < len(log_id) <= 128 or not set(log_id) <= LOG_ID_CHARS:
         return "", ""
-    folder = runtime_dir(name) / "logs"
-    return _read_log(folder / f"{log_id}_logs.log", "Log"), _read_log(
-        folder / f"{log_id}_errors.log", "Error"
-    )
-
-
-def _read_log(path, kind, limit=5 * 1024 * 1024):
     try:
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
-        path.unlink()
-    except FileNotFoundError:
+        with container_files.directory(folder) as dir_fd:
+            return _read_log(dir_fd, f"{log_id}_logs.log", "Log"), _read_log(
+                dir_fd, f"{log_id}_errors.log", "Error"
+            )
+    except OSError:
+        return "", ""
+
+
+def _read_log(dir_fd, name, kind):
+    found = container_files.read_capped(dir_fd, name, LOG_FILE_LIMIT)
+    container_files.remove(dir_fd, name)
+    if found is None:
         return ""
-    text = data[:limit].decode("utf-8", "replace")
-    return text + f"\n{kind} file has been truncated to 5.00MB." if len(data) > limit else text
+    data, truncated = found
+    text = data.decode("utf-8", "replace")
+    return text + f"\n{kind} file has been truncated to 5.00MB." if truncated else text
 
 
 def _touch(name):
     with contextlib.suppress(FileNotFoundError):
-        os.utime(runtime_dir(name) / "last-used")
+        os.utime(state_path(name))
 
 
-# -- cold starts ---------------------------------------------------------------------------------
+# -- finding and cold-starting -------------------------------------------------------------------
+
+
+def _find(name):
+    """The running container ``name`` (started by any process), or None."""
+    try:
+        found = docker.running_volumes(name)
+    except docker.DockerError:
+        return None
+    if found is None or SOCKET_DIR not in found[1] or LOGS_DIR not in found[1]:
+        return None
+    container_id, volumes = found
+    runtime = Runtime(name, container_id, volumes[SOCKET_DIR], volumes[LOGS_DIR])
+    _known[name] = runtime
+    return runtime
+
+
+def forget(name):
+    runtime = _known.pop(name, None)
+    if runtime is not None:
+        runtime_socket.discard(runtime.socket_dir)
 
 
 def start_runtime(function, deployment, deadline):
     """Start the deployment's container unless another thread or process already did."""
     name = runtime_name(deployment)
     with _lock(name), _file_lock(name):
-        if runtime_socket.is_listening(str(socket_path(name))):
-            return
-        _prepare_dirs(name)
-        try:
-            docker.run_container(**container_spec(function, deployment, name))
-        except docker.Conflict:
-            if not docker.container_running(name):
-                docker.remove_container(name)
-                docker.run_container(**container_spec(function, deployment, name))
-        _wait_ready(name, deadline)
+        runtime = _find(name)
+        if runtime is not None and runtime_socket.is_listening(runtime.socket_dir):
+            return runtime
+        forget(name)
+        docker.remove_container(name)  # stopped, or running but not answering
+        started = docker.run_container(container_spec(function, deployment, name))
+        runtime = Runtime(name, started.id, started.volumes[SOCKET_DIR], started.volumes[LOGS_DIR])
+        _wait_ready(runtime, deadline)
+        _known[name] = runtime
+        return runtime
 
 
 @contextlib.contextmanager
 def _file_lock(name):
     """Serialises cold starts of one runtime across processes (web workers and task workers)."""
-    path = runtime_dir(name).parent / f"{name}.lock"
+    path = state_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
+    finally:
+        os.close(fd)
 
 
-def _prepare_dirs(name):
-    folder = runtime_dir(name)
-    (folder / "logs").mkdir(parents=True, exist_ok=True)
-    (folder / "last-used").touch()
-    for path in (folder, folder / "logs"):
-        os.chown(path, RUNTIME_UID, RUNTIME_UID)
-    stale = folder / SOCKET_NAME
-    if stale.exists() and not runtime_socket.is_listening(str(stale)):
-        stale.unlink()
-
-
-def _wait_ready(name, deadline):
-    sock = str(socket_path(name))
+def _wait_ready(runtime, deadline):
     checked = time.monotonic()
     while time.monotonic() < deadline:
-        if os.path.exists(sock) and runtime_socket.is_listening(sock):
+        if runtime_socket.is_listening(runtime.socket_dir):
             return
         if time.monotonic() - checked > 0.25:
             checked = time.monotonic()
-            if not docker.container_running(name):
+            if not docker.container_running(runtime.name):
                 raise ColdStartError("The runtime stopped while starting the server.")
         time.sleep(READY_POLL)
     raise ColdStartError("Cold start timeout exceeded while starting the server.")
@@ -250,73 +287,51 @@ def container_spec(function, deployment, name):
     if not code.is_dir():
         raise ColdStartError("The deployment's build output is missing. Redeploy the function.")
     env = function_environment(function, deployment, spec) | variables.environment(function) | {
-        "OPEN_RUNTIMES_SOCKET": f"{SOCKET_DIR}/{SOCKET_NAME}",
+        "OPEN_RUNTIMES_SOCKET": f"{SOCKET_DIR}/{runtime_socket.SOCKET_NAME}",
         "OPEN_RUNTIMES_SECRET": secret_for(name),
         "OPEN_RUNTIMES_ENTRYPOINT": deployment.entrypoint,
+        "OPEN_RUNTIMES_LOGS_DIR": LOGS_DIR,
         "OPEN_RUNTIMES_CPUS": f"{spec.cpus:g}",
         "OPEN_RUNTIMES_MEMORY": str(spec.memory),
         "CI": "true",
     }  # fmt: skip
-    mounts = [
-        (str(code), "/usr/local/server/src/function", "ro"),
-        (str(runtime_dir(name)), SOCKET_DIR, "rw"),
-        (str(runtime_dir(name) / "logs"), "/mnt/logs", "rw"),
-    ]
+    binds = [Bind(str(code), "/usr/local/server/src/function")]
     if settings.API_SOCKET.exists():
-        mounts.append((str(settings.API_SOCKET.parent), API_DIR, "rw"))
+        binds.append(Bind(str(settings.API_SOCKET.parent), API_DIR))
         env |= {
             "OPEN_RUNTIMES_API_SOCKET": f"{API_DIR}/{settings.API_SOCKET.name}",
             "OPEN_RUNTIMES_API_PORT": str(API_PORT),
             "APPWRITE_FUNCTION_API_ENDPOINT": f"http://127.0.0.1:{API_PORT}/v1",
         }
-    return {
-        "name": name,
-        "image": runtime.image,
-        "command": ["bash", "helpers/start.sh", "bash helpers/server.sh"],
-        "environment": env,
-        "labels": labels(deployment, "runtime"),
-        "mounts": mounts,
-        "network": "none",
-        "read_only": True,
-        "tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m"},
-        **limits(spec),
-    }
-
-
-def limits(spec, memory_floor=0):
-    return {
-        "cpus": spec.cpus,
-        "memory_mb": max(spec.memory, memory_floor),
-        "pids": 128 * max(1, math.ceil(spec.cpus)),
-        "user": f"{RUNTIME_UID}:{RUNTIME_UID}",
-    }
-
-
-def instance_id():
-    """Tells this installation's containers from another's on a shared engine (by database)."""
-    db = settings.DATABASES["default"]
-    return hashlib.sha256(f"{db.get('HOST', '')}/{db['NAME']}".encode()).hexdigest()[:12]
-
-
-def labels(deployment, kind):
-    return {
-        "functions.managed": "1",
-        "functions.instance": instance_id(),
-        "functions.kind": kind,
-        "functions.project": deployment.project_id,
-        "functions.function": deployment.function.uid,
-        "functions.deployment": deployment.uid,
-    }
+    return containers.Spec(
+        name=name,
+        image=runtime.image,
+        command=["bash", "helpers/start.sh", "bash helpers/server.sh"],
+        environment=env,
+        labels=containers.labels(deployment, "runtime"),
+        binds=binds,
+        scratch=[
+            Scratch(SOCKET_DIR, MB, shared=True),
+            Scratch(LOGS_DIR, settings.COMPUTE_LOGS_SIZE * MB, shared=True),
+            Scratch("/tmp", settings.COMPUTE_TMP_SIZE * MB, executable=True),
+        ],
+        **containers.limits(spec),
+    )
 
 
 # -- retiring -----------------------------------------------------------------------------------
 
 
-def remove_runtime(deployment):
-    name = runtime_name(deployment)
-    runtime_socket.discard(str(socket_path(name)))
+def retire(name):
+    """Remove a runtime container (its socket and log volumes go with it)."""
+    forget(name)
     docker.remove_container(name)
-    shutil.rmtree(runtime_dir(name), ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        state_path(name).unlink()
+
+
+def remove_runtime(deployment):
+    retire(runtime_name(deployment))
 
 
 def remove_function_runtimes(function):
@@ -334,12 +349,7 @@ def reap(now=None):
     threshold = settings.COMPUTE_INACTIVE_THRESHOLD
     active = {(f.project_id, f.deployment_uid) for f in Function.objects.exclude(deployment_uid="")}
     removed = []
-    mine = {
-        "functions.managed": "1",
-        "functions.kind": "runtime",
-        "functions.instance": instance_id(),
-    }
-    for container in docker.list_containers(mine):
+    for container in docker.list_containers(containers.mine("runtime")):
         labels_ = container["labels"]
         key = (labels_.get("functions.project"), labels_.get("functions.deployment"))
         if (
@@ -347,14 +357,13 @@ def reap(now=None):
             or not container["running"]
             or _idle_for(container["name"], now) > threshold
         ):
-            docker.remove_container(container["name"])
-            shutil.rmtree(runtime_dir(container["name"]), ignore_errors=True)
+            retire(container["name"])
             removed.append(container["name"])
     return removed
 
 
 def _idle_for(name, now):
     try:
-        return now - (runtime_dir(name) / "last-used").stat().st_mtime
+        return now - state_path(name).stat().st_mtime
     except FileNotFoundError:
         return math.inf

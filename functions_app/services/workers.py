@@ -1,0 +1,31 @@
+"""Who runs a piece of work: ``<node>:<pid>:<process start time>``, recorded when a build or
+an execution is claimed, so that maintenance can tell work whose process died (on this node)
+from work that is still running. The start time guards against a recycled pid."""
+
+import os
+
+from django.conf import settings
+
+
+def _started(pid):
+    """The process's start time in clock ticks since boot, or None when it is gone."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    return fields[19].decode() if len(fields) > 19 else None
+
+
+def current():
+    pid = os.getpid()
+    return f"{settings.NODE_ID}:{pid}:{_started(pid)}"
+
+
+def is_gone(identity):
+    """True only when the worker ran on this node and its process no longer exists. Work of
+    other nodes (or of unknown workers) is judged by its deadline instead."""
+    parts = (identity or "").rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != settings.NODE_ID or not parts[1].isdigit():
+        return False
+    return _started(parts[1]) != parts[2]
