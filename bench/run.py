@@ -73,11 +73,9 @@ def runtime_name(deployment_id):
 
 
 def kill_runtime(service, deployment_id):
-    """Remove the warm container and its socket, so the next execution is a cold start."""
-    name = runtime_name(deployment_id)
-    docker("rm", "-f", name, check=False)
-    with contextlib.suppress(FileNotFoundError):
-        (service.dir / "runtimes" / name / "server.sock").unlink()  # executor.socket_path
+    """Remove the warm container (its socket and log volumes go with it), so the next
+    execution is a cold start."""
+    docker("rm", "-f", "-v", runtime_name(deployment_id), check=False)
 
 
 def cold_samples(service, api, function_id, deployment_id):
@@ -213,12 +211,14 @@ def naive_args(service, deployment_id):
     """``docker run`` arguments copying the warm container (image, command, env, mounts),
     with a fresh socket folder in place of the runtime's."""
     config = json.loads(docker("inspect", runtime_name(deployment_id)))[0]
-    runtime_dir = str(service.dir / "runtimes" / runtime_name(deployment_id))
     args = ["--network", "none", "--user", "1000:1000", "--read-only", "--tmpfs", "/tmp"]
     args += ["--init", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
     args += [f"--env={e}" for e in config["Config"]["Env"]]
-    for bind in config["HostConfig"]["Binds"]:
-        args += ["-v", bind.replace(runtime_dir, "{folder}")]
+    for mount in config["Mounts"]:  # the runtime's socket and log volumes become host folders
+        source = {"/var/run/opr": "{folder}", "/mnt/logs": "{folder}/logs"}.get(
+            mount["Destination"], mount["Source"]
+        )
+        args += ["-v", f"{source}:{mount['Destination']}{'' if mount['RW'] else ':ro'}"]
     secret = next(
         e.split("=", 1)[1] for e in config["Config"]["Env"] if e.startswith("OPEN_RUNTIMES_SECRET=")
     )

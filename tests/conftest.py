@@ -3,6 +3,7 @@ server), plus an outsider project with its own key."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -85,29 +86,55 @@ def raw(live_server, project, key):
 # -- Docker-backed tests: a real django-q2 cluster against the test database --------------------
 
 
+# The worker cluster builds with less scratch space than the defaults, so that the tests that
+# fill it stay quick (builds only ever run in the cluster).
+CLUSTER_SETTINGS = {"COMPUTE_BUILD_SCRATCH_SIZE": "256", "COMPUTE_BUILD_SIZE_LIMIT": "300000000"}
+
+
+class Cluster:
+    """``manage.py qcluster`` in its own process group, on the tests' database and storage;
+    tests may kill it outright (as a crash would) and start it again."""
+
+    def __init__(self):
+        db = django_settings.DATABASES["default"]
+        self.env = dict(
+            os.environ,
+            STORAGE_DIR=str(django_settings.STORAGE_DIR),
+            SECRET_KEY=django_settings.SECRET_KEY,
+            **CLUSTER_SETTINGS,
+        )
+        if db["ENGINE"].endswith("sqlite3"):
+            self.env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+        self.process = None
+
+    def start(self, **overrides):
+        root = Path(__file__).resolve().parent.parent
+        log = open(Path(django_settings.STORAGE_DIR) / "qcluster.log", "a")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"], cwd=root, env={**self.env, **overrides},
+            stdout=log, stderr=log, start_new_session=True,
+        )  # fmt: skip
+        log.close()
+
+    def kill(self):
+        """SIGKILL to every process of the cluster, with no chance to clean up."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
 @pytest.fixture(scope="session")
 def qcluster(django_db_setup, django_db_blocker):
-    """``manage.py qcluster`` in a subprocess, on the same database and storage as the tests."""
-    db = django_settings.DATABASES["default"]
-    env = dict(
-        os.environ,
-        STORAGE_DIR=str(django_settings.STORAGE_DIR),
-        SECRET_KEY=django_settings.SECRET_KEY,
-    )
-    if db["ENGINE"].endswith("sqlite3"):
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    root = Path(__file__).resolve().parent.parent
-    log = open(Path(django_settings.STORAGE_DIR) / "qcluster.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=root, env=env, stdout=log, stderr=log
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    cluster = Cluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
 
 
 def remove_test_containers():
@@ -123,7 +150,7 @@ def engine(qcluster, live_server, project):
     remove_test_containers()
     yield
     remove_test_containers()
-    for folder in ("deployments", "runtimes"):
+    for folder in ("deployments", "runtime-state"):
         shutil.rmtree(Path(django_settings.STORAGE_DIR) / folder, ignore_errors=True)
 
 

@@ -172,6 +172,7 @@ def _write_file(tree, parts, member, stream):
         ) from None
     with os.fdopen(fd, "wb") as out:
         shutil.copyfileobj(stream, out)
+        out.flush()
         os.fchmod(out.fileno(), mode)
         os.utime(out.fileno(), (member.mtime, member.mtime))
     tree.files.add(tuple(parts))

@@ -38,7 +38,7 @@ from .environment import function_environment
 
 LOG_FLUSH_SECONDS = 0.5
 ARTIFACT = "/mnt/code/code.tar.gz"
-ARTIFACT_GRACE = 120  # seconds the container outlives the build timeout, to hand over its output
+ARTIFACT_GRACE = 30  # seconds the container outlives the build timeout, to hand over its output
 CANCELED = "Build has been canceled."
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import math
 import os
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ class RuntimeGone(Exception):
 
 def state_path(name):
     """Host-only: flocked during a cold start; its mtime is the runtime's last use."""
-    return Path(settings.STORAGE_DIR) / "runtimes" / name
+    return Path(settings.STORAGE_DIR) / "runtime-state" / name
 
 
 def secret_for(name):
@@ -346,6 +347,7 @@ def reap(now=None):
     from ..models import Function
 
     now = now or time.time()
+    _remove_legacy_folders()
     threshold = settings.COMPUTE_INACTIVE_THRESHOLD
     active = {(f.project_id, f.deployment_uid) for f in Function.objects.exclude(deployment_uid="")}
     removed = []
@@ -360,6 +362,13 @@ def reap(now=None):
             retire(container["name"])
             removed.append(container["name"])
     return removed
+
+
+def _remove_legacy_folders():
+    """Runtime folders of earlier versions were host directories containers could write."""
+    legacy = Path(settings.STORAGE_DIR) / "runtimes"
+    if legacy.is_dir() and not legacy.is_symlink():
+        shutil.rmtree(legacy, ignore_errors=True)
 
 
 def _idle_for(name, now):

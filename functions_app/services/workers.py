@@ -8,13 +8,16 @@ from django.conf import settings
 
 
 def _started(pid):
-    """The process's start time in clock ticks since boot, or None when it is gone."""
+    """The process's start time in clock ticks since boot, or None when it is gone (a zombie
+    is gone: it runs nothing any more)."""
     try:
         with open(f"/proc/{int(pid)}/stat", "rb") as handle:
             fields = handle.read().rsplit(b")", 1)[1].split()
     except (OSError, ValueError, IndexError):
         return None
-    return fields[19].decode() if len(fields) > 19 else None
+    if len(fields) < 20 or fields[0] in (b"Z", b"X"):
+        return None
+    return fields[19].decode()
 
 
 def current():
