@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -193,6 +194,28 @@ COMPUTE_BUILD_MEMORY = int(env("COMPUTE_BUILD_MEMORY", "2048"))  # least memory 
 # This machine's name among the nodes sharing the database (recorded with the work it runs).
 NODE_ID = env("NODE_ID", "") or socket.gethostname()
 FUNCTIONS_CREATION_ABUSE_LIMIT = int(env("FUNCTIONS_CREATION_ABUSE_LIMIT", "0"))
+# Fair use. Event-triggered executions one originating action may cause, across its whole chain.
+FUNCTIONS_EVENT_BUDGET = int(env("FUNCTIONS_EVENT_BUDGET", "100"))
+# createExecution calls per IP + user per function and window, for callers without a key.
+FUNCTIONS_EXECUTION_ABUSE_LIMIT = int(env("FUNCTIONS_EXECUTION_ABUSE_LIMIT", "60"))
+FUNCTIONS_EXECUTION_ABUSE_PERIOD = int(env("FUNCTIONS_EXECUTION_ABUSE_PERIOD", "60"))
+# Synchronous executions one web process runs at once (below its threads, which bin/run gives
+# gunicorn from the same variable), and how many of them one project may hold.
+WEB_THREADS = int(env("WEB_THREADS", "8"))
+FUNCTIONS_SYNC_CONCURRENCY = int(env("FUNCTIONS_SYNC_CONCURRENCY", str(max(1, WEB_THREADS // 2))))
+FUNCTIONS_SYNC_PROJECT_CONCURRENCY = int(
+    env("FUNCTIONS_SYNC_PROJECT_CONCURRENCY", str(max(1, FUNCTIONS_SYNC_CONCURRENCY // 2)))
+)
+if (
+    min(FUNCTIONS_EVENT_BUDGET, FUNCTIONS_EXECUTION_ABUSE_LIMIT) < 0
+    or min(FUNCTIONS_EXECUTION_ABUSE_PERIOD, WEB_THREADS, FUNCTIONS_SYNC_PROJECT_CONCURRENCY) < 1
+):
+    raise ImproperlyConfigured("Fair-use limits must not be negative, and periods at least 1.")
+if not FUNCTIONS_SYNC_PROJECT_CONCURRENCY <= FUNCTIONS_SYNC_CONCURRENCY < max(2, WEB_THREADS):
+    raise ImproperlyConfigured(
+        "FUNCTIONS_SYNC_CONCURRENCY must be below WEB_THREADS and at least "
+        "FUNCTIONS_SYNC_PROJECT_CONCURRENCY."
+    )
 PUBLIC_URL = env("PUBLIC_URL", "http://localhost:8000")
 DOCKER_HOST = env("DOCKER_HOST", "unix:///var/run/docker.sock")
 # The API also listens here (bin/run binds gunicorn to it); execution containers, which have no

@@ -20,6 +20,7 @@ PAGES = {
     "function_execute_permission_missing": ("Execution not permitted", "View settings", "/"),
     "general_access_forbidden": ("Access forbidden", None, None),
     "function_synchronous_timeout": ("Timed out", None, None),
+    "general_rate_limit_exceeded": ("Too many requests", None, None),
 }
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",

@@ -31,13 +31,14 @@ def run_execution(execution_pk):
 
 def maintain_runtimes():
     """Reap idle warm containers and those of deleted or replaced deployments; fail builds and
-    executions whose worker died."""
-    from .services import builder, executions, executor
+    executions whose worker died; forget ended abuse windows and finished event chains."""
+    from .services import abuse, builder, events, executions, executor
 
     return {
         "reaped": executor.reap(),
         "builds_failed": builder.recover(),
         "executions_failed": executions.recover_stuck(),
+        "limits_pruned": abuse.prune() + events.prune_chains(),
     }
 
 

@@ -29,6 +29,7 @@ class Caller:
     user: object = None
     key: ApiKey | None = None
     cause_execution: str = ""  # the execution whose dynamic key is calling
+    cause_chain: str = ""  # and the event chain that execution belongs to
 
     @property
     def privileged(self):
@@ -75,7 +76,10 @@ def dynamic_key_caller(project, token):
     if project is None or payload.get("projectId") != project.pk:
         return Caller(project, "guests", set(GUEST_SCOPES))
     scopes = set(payload.get("scopes") or []) | APP_EXTRA_SCOPES
-    return Caller(project, "apps", scopes, cause_execution=str(payload.get("executionId") or ""))
+    return Caller(
+        project, "apps", scopes, cause_execution=str(payload.get("executionId") or ""),
+        cause_chain=str(payload.get("chain") or ""),
+    )  # fmt: skip
 
 
 def user_caller(project, user):

@@ -30,6 +30,7 @@ class AppwriteView(APIView):
     scopes = {}
     project_required = True
     content_negotiation_class = JSONOnlyNegotiation
+    quota = None  # an abuse-limited handler sets it: its X-RateLimit-* headers go on the reply
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -49,6 +50,8 @@ class AppwriteView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["X-Content-Type-Options"] = "nosniff"
+        for name, value in self.quota.headers().items() if self.quota else ():
+            response[name] = value
         return response
 
     @property

@@ -6,6 +6,7 @@ from django.http import HttpResponse
 
 from ..errors import AppwriteError, argument_invalid
 from ..models import Execution
+from ..services import abuse
 from ..services import executions as service
 from . import params as p
 from . import queries, serializers
@@ -77,6 +78,10 @@ class ExecutionsView(AppwriteView):
         return ok(serializers.listing("executions", rows, total))
 
     def post(self, request, function_id):
+        ip = request.META.get("REMOTE_ADDR", "")
+        self.quota = abuse.execution_quota(self.caller, function_id, ip)
+        if self.quota and self.quota.exceeded:
+            raise AppwriteError("general_rate_limit_exceeded")
         data = self.params()
         req, run_async, moment = execution_request(self.caller, data, request.META)
         function = get_function(self.project, function_id, with_variables=False)

@@ -1,7 +1,18 @@
 from .deployment import Deployment
 from .execution import Execution
 from .function import Function
+from .limits import EventChain, RateWindow
 from .project import ApiKey, Project, Team
 from .variable import Variable
 
-__all__ = ["ApiKey", "Deployment", "Execution", "Function", "Project", "Team", "Variable"]
+__all__ = [
+    "ApiKey",
+    "Deployment",
+    "EventChain",
+    "Execution",
+    "Function",
+    "Project",
+    "RateWindow",
+    "Team",
+    "Variable",
+]

@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
+from ..ids import unique_id
 from .timestamps import Timestamped
 
 FINAL_STATUSES = ("completed", "failed")
@@ -33,6 +34,8 @@ class Execution(Timestamped):
     user_id = models.CharField(max_length=36, blank=True, default="")
     permissions = models.JSONField(default=list, blank=True)
     event_depth = models.PositiveSmallIntegerField(default=0)
+    # The originating action this run belongs to: events it causes spend that chain's budget.
+    event_chain = models.CharField(max_length=36, blank=True, default=unique_id)
     worker = models.CharField(max_length=200, blank=True, default="")  # who runs it (async)
 
     class Meta:

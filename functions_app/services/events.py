@@ -1,21 +1,30 @@
 """Events: what happened (``functions.F.executions.E.create``, ``users.U.update``...) and the
 event-triggered executions of the functions subscribed to it.
 
-Beyond Appwrite, functions may subscribe to ``functions.*`` events. Two guards keep that from
-looping: an event caused by an event-triggered execution of F never triggers F again, and
-chains of event-triggered executions stop after ``MAX_DEPTH`` links."""
+Beyond Appwrite, functions may subscribe to ``functions.*`` events. Three guards keep that from
+looping or fanning out: an event caused by an event-triggered execution of F never triggers F
+again; chains of event-triggered executions stop after ``MAX_DEPTH`` links; and each originating
+action (an API call, a cron run, a console change...) has a budget of
+``FUNCTIONS_EVENT_BUDGET`` event-triggered executions, shared by every execution it leads to
+(through events, or through API calls made with their keys) however the chain branches."""
 
 import json
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from .. import events as catalogue
 from .. import tasks
 from ..ids import unique_id
-from ..models import Execution, Function
+from ..models import EventChain, Execution, Function
 
 MAX_DEPTH = 3
+CHAIN_RETENTION = timedelta(days=1)  # a chain idle this long is over: its executions are done
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,13 +34,14 @@ class Cause:
     function_id: int
     trigger: str
     depth: int
+    chain: str = ""
 
     @classmethod
     def of(cls, execution):
-        return (
-            cls(execution.function_id, execution.trigger, execution.event_depth)
-            if execution
-            else None
+        if not execution:
+            return None
+        return cls(
+            execution.function_id, execution.trigger, execution.event_depth, execution.event_chain
         )
 
     @classmethod
@@ -46,14 +56,23 @@ class Cause:
 
 @dataclass(frozen=True)
 class Origin:
-    """Who caused a change: the user (if any) and the execution (if function code did)."""
+    """Who caused a change: the user (if any), the execution (if function code did) and the
+    event chain the change belongs to ("": the change starts one)."""
 
     user_id: str = ""
     cause: Cause | None = None
+    chain: str = ""
 
     @classmethod
     def of_caller(cls, caller):
-        return cls(caller.user_id, Cause.of_caller(caller))
+        cause = Cause.of_caller(caller)
+        # The key names the chain even while its (synchronous) execution is not stored yet.
+        chain = caller.cause_chain or (cause.chain if cause else "")
+        return cls(caller.user_id, cause, chain)
+
+    def in_chain(self):
+        """This origin, with a chain of its own if it had none (for executions it creates)."""
+        return self if self.chain else replace(self, chain=unique_id())
 
 
 FUNCTION = "functions.[functionId]"
@@ -66,7 +85,9 @@ def emit(project_id, pattern, params, payload, origin=None):
     called only when some function is subscribed."""
     origin = origin or Origin()
     transaction.on_commit(
-        lambda: dispatch(project_id, pattern, params, payload, origin.user_id, origin.cause)
+        lambda: dispatch(
+            project_id, pattern, params, payload, origin.user_id, origin.cause, origin.chain
+        )
     )
 
 
@@ -98,8 +119,8 @@ def execution_changed(execution, action, origin=None, payload=None):
     _changed(execution, EXECUTION, params, action, origin, payload)
 
 
-def dispatch(project_id, pattern, params, payload, user_id="", cause=None):
-    """Start every subscribed function; returns the executions created."""
+def dispatch(project_id, pattern, params, payload, user_id="", cause=None, chain=""):
+    """Start every subscribed function the chain's budget allows; returns the executions created."""
     names = catalogue.generate_events(pattern, params)
     depth = cause.depth + 1 if cause and cause.trigger == "event" else 1
     if depth > MAX_DEPTH:
@@ -109,9 +130,40 @@ def dispatch(project_id, pattern, params, payload, user_id="", cause=None):
         for function in subscribers(project_id, names)
         if not (cause and cause.trigger == "event" and cause.function_id == function.pk)
     ]  # F's own event-triggered run never re-triggers F
-    if targets and callable(payload):
+    if not targets:
+        return []
+    if callable(payload):
         payload = payload()
-    return [_start(function, names[0], payload, user_id, depth) for function in targets]
+    chain = chain or (cause.chain if cause else "") or unique_id()
+    started = []
+    for function in targets:
+        if not within_budget(chain):
+            _exhausted(chain, project_id, names[0], targets[len(started) :])
+            break
+        started.append(_start(function, names[0], payload, user_id, depth, chain))
+    return started
+
+
+def within_budget(chain):
+    """Claim one event-triggered execution from the chain's budget (0: no budget)."""
+    budget = settings.FUNCTIONS_EVENT_BUDGET
+    return not budget or EventChain.claim(chain, budget)
+
+
+def _exhausted(chain, project_id, event, skipped):
+    if EventChain.notice_exhausted(chain):
+        logger.warning(
+            "Event budget exhausted: chain %s of project %s has started its %d event executions; "
+            "no more are created for it (%s not started for %s).",
+            chain, project_id, settings.FUNCTIONS_EVENT_BUDGET,
+            ", ".join(function.uid for function in skipped), event,
+        )  # fmt: skip
+
+
+def prune_chains(now=None):
+    """Maintenance: forget chains nothing has claimed from for ``CHAIN_RETENTION``."""
+    cutoff = (now or timezone.now()) - CHAIN_RETENTION
+    return EventChain.objects.filter(updated_at__lt=cutoff).delete()[0]
 
 
 def subscribers(project_id, names):
@@ -125,7 +177,7 @@ def subscribers(project_id, names):
     return list(Function.objects.filter(pk__in=matching)) if matching else []
 
 
-def _start(function, event, payload, user_id, depth):
+def _start(function, event, payload, user_id, depth, chain):
     headers = {
         "user-agent": "Appwrite/1.8.0",
         "content-type": "application/json",
@@ -136,6 +188,7 @@ def _start(function, event, payload, user_id, depth):
         project_id=function.project_id, function=function, uid=unique_id(), trigger="event", status="waiting",
         request_method="POST", request_path="/", request_headers=[{"name": "content-type", "value": "application/json"}],
         request_body=json.dumps(payload).encode(), runtime_headers=headers, user_id=user_id, event_depth=depth,
+        event_chain=chain,
     )  # fmt: skip
     tasks.enqueue_execution(execution)
     return execution

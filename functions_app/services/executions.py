@@ -12,7 +12,7 @@ from .. import roles, tasks
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Deployment, Execution
-from . import events, executor, functions, keys, workers
+from . import events, executor, functions, keys, sync_slots, workers
 
 REQUEST_HEADER_ALLOWLIST = (
     "content-type",
@@ -118,7 +118,7 @@ def caller_roles(caller):
     return roles.caller_roles(str(caller.user.pk), teams)
 
 
-def new_execution(function, request, status, scheduled_at=None):
+def new_execution(function, request, status, scheduled_at=None, chain=""):
     stored = [
         (k.lower(), v) for k, v in request.headers.items() if k.lower() in REQUEST_HEADER_ALLOWLIST
     ]
@@ -130,6 +130,7 @@ def new_execution(function, request, status, scheduled_at=None):
         request_path=request.path, request_headers=[{"name": k, "value": v} for k, v in stored],
         request_body=request.body, runtime_headers=request.headers, scheduled_at=scheduled_at,
         user_id=request.user_id, permissions=[f'read("user:{request.user_id}")'] if request.user_id else [],
+        event_chain=chain or unique_id(),
     )  # fmt: skip
 
 
@@ -140,7 +141,8 @@ def runtime_headers(function, execution, request):
     headers.update({
         "x-appwrite-execution-id": execution.uid,
         "x-appwrite-key": keys.mint_dynamic_key(
-            function.project_id, function.scopes, function.timeout + 60, execution.uid
+            function.project_id, function.scopes, function.timeout + 60, execution.uid,
+            execution.event_chain,
         ),
         "x-appwrite-trigger": execution.trigger,
         "x-appwrite-user-id": request.user_id,
@@ -187,21 +189,23 @@ def create_http_execution(caller, function, request, run_async, scheduled_at):
     functions.check_runtime_available(function.runtime)
     deployment = active_deployment(function)
     check_execute_permission(caller, function)
+    origin = events.Origin.of_caller(caller).in_chain()
     if scheduled_at or run_async:
-        execution, result = _queue(function, request, scheduled_at), None
+        execution, result = _queue(function, request, scheduled_at, origin.chain), None
     else:
-        execution = new_execution(function, request, "processing")
-        result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
+        execution = new_execution(function, request, "processing", chain=origin.chain)
+        with sync_slots.slot(function.project_id):
+            result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
         if result.sync_timeout:
             raise AppwriteError("function_synchronous_timeout")
-    events.execution_changed(execution, "create", events.Origin.of_caller(caller))
+    events.execution_changed(execution, "create", origin)
     return execution, result
 
 
-def _queue(function, request, scheduled_at):
+def _queue(function, request, scheduled_at, chain):
     """Async executions wait for a worker; delayed ones for the ticker to release them."""
     execution = new_execution(
-        function, request, "scheduled" if scheduled_at else "waiting", scheduled_at
+        function, request, "scheduled" if scheduled_at else "waiting", scheduled_at, chain
     )
     execution.save()
     if not scheduled_at:
@@ -230,7 +234,9 @@ def create_domain_execution(function, request):
     if not {"any", "guests"} & set(function.execute):
         raise AppwriteError("function_execute_permission_missing")
     execution = new_execution(function, request, "processing")
-    return execution, run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
+    with sync_slots.slot(function.project_id):
+        result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
+    return execution, result
 
 
 def run_queued(execution_pk):

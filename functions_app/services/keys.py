@@ -58,10 +58,12 @@ def decode_jwt(token):
     return payload
 
 
-def mint_dynamic_key(project_id, scopes, max_age, execution_id=None):
+def mint_dynamic_key(project_id, scopes, max_age, execution_id=None, chain=None):
     payload = {"projectId": project_id, "scopes": list(scopes)}
     if execution_id:
         payload["executionId"] = execution_id  # lets events caused by this run be traced to it
+    if chain:
+        payload["chain"] = chain  # and charged to the event budget of its originating action
     return "dynamic_" + encode_jwt(payload, max_age)
 
 
