@@ -9,12 +9,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from .api import serializers
 from .api.auth import ADMIN_SCOPES, Caller
 from .api.functions import function_fields
 from .errors import AppwriteError
 from .models import ApiKey, Deployment, Execution, Function, Project, Team, Variable
-from .services import deployments, events, executions, functions, variables
+from .services import deployments, documents, events, executions, functions, variables
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -159,7 +158,7 @@ class TeamAdmin(ProjectLink, admin.ModelAdmin):
 
 def set_enabled(request, function, enabled):
     """What an SDK does: read the function, then PUT it back with ``enabled`` changed."""
-    data = {**serializers.function(function), "enabled": enabled}
+    data = {**documents.function(function), "enabled": enabled}
     functions.update_function(function, function_fields(data, creating=False), origin(request))
 
 
@@ -184,7 +183,7 @@ class FunctionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        data = serializers.function(Function.objects.get(pk=self.instance.pk))
+        data = documents.function(Function.objects.get(pk=self.instance.pk))
         data.update({api: cleaned[field] for api, field in EDITABLE.items() if field in cleaned})
         try:
             self.api_fields = function_fields(data, creating=False)

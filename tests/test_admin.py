@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from functions_app.api import serializers
 from functions_app.api.functions import function_fields
 from functions_app.models import ApiKey, Deployment, Execution, Function, Team, Variable
 from functions_app.services import deployments as deployment_service
+from functions_app.services import documents
 from functions_app.services import functions as function_service
 from functions_app.services import variables as variable_service
 
@@ -200,8 +200,8 @@ def test_disable_and_enable_function_match_the_api(staff, raw, project):
     raw.put("/functions/by-api", json={**api, "enabled": False})
     disabled = [Function.objects.get(uid=uid) for uid in ("by-admin", "by-api")]
     assert [(f.enabled, f.schedule_next) for f in disabled] == [(False, None), (False, None)]
-    assert comparable(serializers.function(disabled[0])) == comparable(
-        serializers.function(disabled[1])
+    assert comparable(documents.function(disabled[0])) == comparable(
+        documents.function(disabled[1])
     )
     run_action(staff, "function", "enable_functions", disabled[:1])
     enabled = Function.objects.get(uid="by-admin")

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from functions_app.api import serializers
 from functions_app.models import ApiKey, Deployment, Execution, Function, Project, Variable
+from functions_app.services import documents
 
 pytest_plugins = ["tests.browser"]
 
@@ -60,7 +60,7 @@ def api_message(response):
 
 def snapshot(function):
     function.refresh_from_db()
-    return serializers.function(function), function.updated_at
+    return documents.function(function), function.updated_at
 
 
 def create(project, function_id):

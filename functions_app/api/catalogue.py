@@ -3,8 +3,7 @@
 from django.conf import settings
 
 from .. import runtimes
-from ..services import specifications
-from . import serializers
+from ..services import documents, specifications
 from .base import AppwriteView, ok
 
 
@@ -18,13 +17,13 @@ class RuntimesView(AppwriteView):
     project_required = False
 
     def get(self, request):
-        items = [serializers.runtime(rt) for rt in available_runtimes()]
-        return ok(serializers.listing("runtimes", items))
+        items = [documents.runtime(rt) for rt in available_runtimes()]
+        return ok(documents.listing("runtimes", items))
 
 
 class SpecificationsView(AppwriteView):
     scopes = {"GET": "functions.read"}
 
     def get(self, request):
-        items = [serializers.specification(spec) for spec in specifications.CATALOGUE]
-        return ok(serializers.listing("specifications", items))
+        items = [documents.specification(spec) for spec in specifications.CATALOGUE]
+        return ok(documents.listing("specifications", items))

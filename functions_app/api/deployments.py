@@ -7,9 +7,9 @@ from django.http import FileResponse, HttpResponse
 from ..errors import AppwriteError
 from ..models import Deployment
 from ..services import deployments as service
-from ..services import storage
+from ..services import documents, storage
 from . import params as p
-from . import queries, serializers
+from . import queries
 from .base import AppwriteView, no_content, ok
 from .functions import COMMON_ATTRIBUTES, get_function, list_params
 
@@ -31,7 +31,7 @@ MAX_RANGE = 10 * 1024 * 1024
 def activate(view, function_id, deployment_id):
     function = get_function(view.project, function_id)
     service.activate_deployment(function, get_deployment(function, deployment_id), view.origin)
-    return ok(serializers.function(get_function(view.project, function_id)))
+    return ok(documents.function(get_function(view.project, function_id)))
 
 
 def get_deployment(function, deployment_id):
@@ -79,8 +79,8 @@ class DeploymentsView(AppwriteView):
             search_field=None,
             **list_params(self.params()),
         )
-        rows = [trim(serializers.deployment(d), selected) for d in items]
-        return ok(serializers.listing("deployments", rows, total))
+        rows = [trim(documents.deployment(d), selected) for d in items]
+        return ok(documents.listing("deployments", rows, total))
 
     def post(self, request, function_id):
         function = get_function(self.project, function_id)
@@ -97,7 +97,7 @@ class DeploymentsView(AppwriteView):
             type_,
             self.origin,
         )
-        return ok(serializers.deployment(deployment, chunks=True), status=202)
+        return ok(documents.deployment(deployment, chunks=True), status=202)
 
 
 class DeploymentView(AppwriteView):
@@ -105,7 +105,7 @@ class DeploymentView(AppwriteView):
 
     def get(self, request, function_id, deployment_id):
         function = get_function(self.project, function_id)
-        return ok(serializers.deployment(get_deployment(function, deployment_id)))
+        return ok(documents.deployment(get_deployment(function, deployment_id)))
 
     def delete(self, request, function_id, deployment_id):
         function = get_function(self.project, function_id)
@@ -134,7 +134,7 @@ class DuplicateView(AppwriteView):
         deployment_id = deployment_id or p.get(data, "deploymentId", p.UID(), required=True)
         p.get(data, "buildId", p.UID(), default=None)
         copy = service.duplicate(function, get_deployment(function, deployment_id), self.origin)
-        return ok(serializers.deployment(copy), status=202)
+        return ok(documents.deployment(copy), status=202)
 
 
 class BuildAliasView(AppwriteView):
@@ -154,7 +154,7 @@ class CancelView(AppwriteView):
 
     def patch(self, request, function_id, deployment_id):
         function = get_function(self.project, function_id)
-        return ok(serializers.deployment(service.cancel(get_deployment(function, deployment_id))))
+        return ok(documents.deployment(service.cancel(get_deployment(function, deployment_id))))
 
 
 class UnsupportedSourceView(AppwriteView):

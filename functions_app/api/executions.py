@@ -6,10 +6,10 @@ from django.http import HttpResponse
 
 from ..errors import AppwriteError, argument_invalid
 from ..models import Execution
-from ..services import abuse
+from ..services import abuse, documents
 from ..services import executions as service
 from . import params as p
-from . import queries, serializers
+from . import queries
 from .base import AppwriteView, no_content, ok
 from .functions import COMMON_ATTRIBUTES, get_function, list_params
 
@@ -74,8 +74,8 @@ class ExecutionsView(AppwriteView):
             visible_executions(self.caller, function), resource="Execution", schema=EXECUTION_ATTRIBUTES,
             search_field=None, **args,
         )  # fmt: skip
-        rows = [serializers.execution(e, self.caller.privileged) for e in items]
-        return ok(serializers.listing("executions", rows, total))
+        rows = [documents.execution(e, self.caller.privileged) for e in items]
+        return ok(documents.listing("executions", rows, total))
 
     def post(self, request, function_id):
         ip = request.META.get("REMOTE_ADDR", "")
@@ -89,7 +89,7 @@ class ExecutionsView(AppwriteView):
             self.caller, function, req, run_async, moment
         )
         if result is None:
-            return ok(serializers.execution(execution, self.caller.privileged), status=202)
+            return ok(documents.execution(execution, self.caller.privileged), status=202)
         return sync_reply(request, execution, result, self.caller.privileged)
 
 
@@ -104,13 +104,13 @@ def sync_reply(request, execution, result, privileged):
         raise AppwriteError(
             "general_argument_invalid", f"Failed to parse response: {exc}"
         ) from None
-    data = serializers.execution(execution, privileged, body, serializers.headers_list(headers))
+    data = documents.execution(execution, privileged, body, documents.headers_list(headers))
     return ok(data, status=201)
 
 
 def multipart_reply(execution, result, headers, privileged):
     """``Accept: multipart/form-data`` keeps binary response bodies intact."""
-    data = serializers.execution(execution, privileged, "", serializers.headers_list(headers))
+    data = documents.execution(execution, privileged, "", documents.headers_list(headers))
     boundary = "----appwrite" + execution.uid
     parts = []
     for name, value in data.items():
@@ -138,9 +138,7 @@ class ExecutionView(AppwriteView):
     def get(self, request, function_id, execution_id):
         function = get_callable_function(self.caller, function_id)
         return ok(
-            serializers.execution(
-                self.get_execution(function, execution_id), self.caller.privileged
-            )
+            documents.execution(self.get_execution(function, execution_id), self.caller.privileged)
         )
 
     def delete(self, request, function_id, execution_id):

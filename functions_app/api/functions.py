@@ -6,9 +6,10 @@ from django.db.models import Prefetch
 from .. import runtimes
 from ..errors import AppwriteError
 from ..models import Function, Variable
+from ..services import documents
 from ..services import functions as service
 from . import params as p
-from . import queries, serializers
+from . import queries
 from .base import AppwriteView, no_content, ok
 
 SCOPES_ALL = [
@@ -159,27 +160,27 @@ class FunctionsView(AppwriteView):
         items, total, _ = queries.run(
             function_queryset(self.project), resource="Function", schema=FUNCTION_ATTRIBUTES, **args
         )
-        return ok(serializers.listing("functions", [serializers.function(f) for f in items], total))
+        return ok(documents.listing("functions", [documents.function(f) for f in items], total))
 
     def post(self, request):
         data = self.params()
         function_id = p.get(data, "functionId", p.CustomId(), required=True)
         fields = function_fields(data, creating=True)
         function = service.create_function(self.project, function_id, fields, self.origin)
-        return ok(serializers.function(get_function(self.project, function.uid)), status=201)
+        return ok(documents.function(get_function(self.project, function.uid)), status=201)
 
 
 class FunctionView(AppwriteView):
     scopes = {"GET": "functions.read", "PUT": "functions.write", "DELETE": "functions.write"}
 
     def get(self, request, function_id):
-        return ok(serializers.function(get_function(self.project, function_id)))
+        return ok(documents.function(get_function(self.project, function_id)))
 
     def put(self, request, function_id):
         fields = function_fields(self.params(), creating=False)
         function = get_function(self.project, function_id)
         service.update_function(function, fields, self.origin)
-        return ok(serializers.function(get_function(self.project, function.uid)))
+        return ok(documents.function(get_function(self.project, function.uid)))
 
     def delete(self, request, function_id):
         service.delete_function(get_function(self.project, function_id), self.origin)

@@ -2,9 +2,9 @@
 
 from ..errors import AppwriteError
 from ..models import Variable
+from ..services import documents
 from ..services import variables as service
 from . import params as p
-from . import serializers
 from .base import AppwriteView, no_content, ok
 from .functions import get_function
 
@@ -50,25 +50,25 @@ class VariablesView(VariablesMixin, AppwriteView):
     scopes = {"GET": "functions.read", "POST": "functions.write"}
 
     def get(self, request, **kwargs):
-        items = [serializers.variable(v) for v in self.variables(self.owner(kwargs))[:1000]]
-        return ok(serializers.listing("variables", items))
+        items = [documents.variable(v) for v in self.variables(self.owner(kwargs))[:1000]]
+        return ok(documents.listing("variables", items))
 
     def post(self, request, **kwargs):
         function = self.owner(kwargs)
         variable = service.create_variable(self.project, function, **create_fields(self.params()))
-        return ok(serializers.variable(variable), status=201)
+        return ok(documents.variable(variable), status=201)
 
 
 class VariableView(VariablesMixin, AppwriteView):
     scopes = {"GET": "functions.read", "PUT": "functions.write", "DELETE": "functions.write"}
 
     def get(self, request, **kwargs):
-        return ok(serializers.variable(self.get_variable(kwargs)))
+        return ok(documents.variable(self.get_variable(kwargs)))
 
     def put(self, request, **kwargs):
         variable = self.get_variable(kwargs)
         return ok(
-            serializers.variable(service.update_variable(variable, **update_fields(self.params())))
+            documents.variable(service.update_variable(variable, **update_fields(self.params())))
         )
 
     def delete(self, request, **kwargs):

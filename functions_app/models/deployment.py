@@ -1,14 +1,28 @@
 from django.db import models
 from django.utils import timezone
 
+from .function import Function
 from .timestamps import Timestamped
 
-FINAL_STATUSES = ("ready", "failed", "canceled")
 MAX_BUILD_LOG = 1_000_000
+
+
+class DeploymentStatus(models.TextChoices):
+    WAITING = "waiting"
+    PROCESSING = "processing"
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+FINAL_STATUSES = (DeploymentStatus.READY, DeploymentStatus.FAILED, DeploymentStatus.CANCELED)
 
 
 class Deployment(Timestamped):
     """One uploaded code archive of a function and its build."""
+
+    Status = DeploymentStatus
 
     project = models.ForeignKey(
         "functions_app.Project", on_delete=models.CASCADE, related_name="deployments"
@@ -31,7 +45,7 @@ class Deployment(Timestamped):
     build_duration = models.PositiveIntegerField(default=0)
     build_started_at = models.DateTimeField(null=True, blank=True)
     build_ended_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, default="waiting")
+    status = models.CharField(max_length=16, choices=Status, default=Status.WAITING)
     activate = models.BooleanField(default=False)
     vcs = models.JSONField(default=dict, blank=True)
     worker = models.CharField(max_length=200, blank=True, default="")  # who builds it
@@ -62,8 +76,6 @@ class Deployment(Timestamped):
         self._mirror_status()
 
     def _mirror_status(self):
-        from .function import Function
-
         Function.objects.filter(pk=self.function_id, latest_deployment_uid=self.uid).update(
             latest_deployment_status=self.status
         )
@@ -72,8 +84,8 @@ class Deployment(Timestamped):
     def claim_build(cls, pk, worker):
         """Move ``waiting`` to ``processing``; only one worker can win. Returns the row or None."""
         now = timezone.now()
-        if not cls.objects.filter(pk=pk, status="waiting").update(
-            status="processing", build_started_at=now, updated_at=now, worker=worker
+        if not cls.objects.filter(pk=pk, status=cls.Status.WAITING).update(
+            status=cls.Status.PROCESSING, build_started_at=now, updated_at=now, worker=worker
         ):
             return None
         deployment = cls.objects.select_related("function", "project").get(pk=pk)
@@ -81,8 +93,13 @@ class Deployment(Timestamped):
         return deployment
 
     def mark_building(self):
-        if type(self).objects.filter(pk=self.pk, status="processing").update(status="building"):
-            self.status = "building"
+        building = self.Status.BUILDING
+        if (
+            type(self)
+            .objects.filter(pk=self.pk, status=self.Status.PROCESSING)
+            .update(status=building)
+        ):
+            self.status = building
             self._mirror_status()
             return True
         return False
@@ -106,22 +123,24 @@ class Deployment(Timestamped):
             "build_size": build_size,
             "total_size": self.source_size + build_size,
         }
-        self._set_status("ready", build_logs=logs[-MAX_BUILD_LOG:], **fields, **self._ended())
+        self._set_status(
+            self.Status.READY, build_logs=logs[-MAX_BUILD_LOG:], **fields, **self._ended()
+        )
 
     def mark_failed(self, logs):
-        self._set_status("failed", build_logs=logs[-MAX_BUILD_LOG:], **self._ended())
+        self._set_status(self.Status.FAILED, build_logs=logs[-MAX_BUILD_LOG:], **self._ended())
 
     def mark_canceled(self):
         """Cancel unless the build already finished; returns whether it was canceled."""
         updated = (
             type(self)
             .objects.filter(pk=self.pk)
-            .exclude(status__in=("ready", "failed"))
-            .update(status="canceled", updated_at=timezone.now())
+            .exclude(status__in=(self.Status.READY, self.Status.FAILED))
+            .update(status=self.Status.CANCELED, updated_at=timezone.now())
         )
         if updated:
             self.refresh_from_db()
-            self._set_status("canceled", **self._ended())
+            self._set_status(self.Status.CANCELED, **self._ended())
         return bool(updated)
 
     def mark_uploaded(self, source_path, source_size):

@@ -4,11 +4,29 @@ from django.utils import timezone
 from ..ids import unique_id
 from .timestamps import Timestamped
 
-FINAL_STATUSES = ("completed", "failed")
+
+class ExecutionStatus(models.TextChoices):
+    SCHEDULED = "scheduled"
+    WAITING = "waiting"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class ExecutionTrigger(models.TextChoices):
+    HTTP = "http"
+    SCHEDULE = "schedule"
+    EVENT = "event"
+
+
+FINAL_STATUSES = (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED)
 
 
 class Execution(Timestamped):
     """One run of a function, whatever triggered it."""
+
+    Status = ExecutionStatus
+    Trigger = ExecutionTrigger
 
     project = models.ForeignKey(
         "functions_app.Project", on_delete=models.CASCADE, related_name="executions"
@@ -18,8 +36,8 @@ class Execution(Timestamped):
     )
     uid = models.CharField(max_length=36)
     deployment_uid = models.CharField(max_length=36, blank=True, default="")
-    trigger = models.CharField(max_length=16, default="http")
-    status = models.CharField(max_length=16, default="waiting")
+    trigger = models.CharField(max_length=16, choices=Trigger, default=Trigger.HTTP)
+    status = models.CharField(max_length=16, choices=Status, default=Status.WAITING)
     request_method = models.CharField(max_length=16, default="POST")
     request_path = models.CharField(max_length=2048, default="/")
     request_headers = models.JSONField(default=list, blank=True)
@@ -53,18 +71,18 @@ class Execution(Timestamped):
         return self.status in FINAL_STATUSES
 
     @classmethod
-    def claim(cls, pk, worker, statuses=("waiting",)):
+    def claim(cls, pk, worker, statuses=(ExecutionStatus.WAITING,)):
         """Move a queued execution to ``processing``; only one worker can win."""
         now = timezone.now()
         if not cls.objects.filter(pk=pk, status__in=statuses).update(
-            status="processing", updated_at=now, worker=worker
+            status=cls.Status.PROCESSING, updated_at=now, worker=worker
         ):
             return None
         return cls.objects.select_related("function", "project").get(pk=pk)
 
     def finish(self, status_code, headers, logs, errors, duration, deployment_uid=None):
         """Record the outcome: ``failed`` for a status of 500 or more, ``completed`` otherwise."""
-        self.status = "failed" if status_code >= 500 else "completed"
+        self.status = self.Status.FAILED if status_code >= 500 else self.Status.COMPLETED
         self.response_status_code = status_code
         self.response_headers = headers
         self.logs, self.errors, self.duration = logs, errors, duration
@@ -80,3 +98,12 @@ class Execution(Timestamped):
             self.deployment_uid = deployment_uid
             fields.append("deployment_uid")
         self.save(update_fields=fields) if self.pk else self.save()
+
+    def release(self):
+        """A delayed (``scheduled``) execution whose time has come moves to the queue; only one
+        ticker can win. Returns whether this call moved it."""
+        moved = type(self).objects.filter(pk=self.pk, status=self.Status.SCHEDULED)
+        if moved.update(status=self.Status.WAITING, updated_at=timezone.now()):
+            self.status = self.Status.WAITING
+            return True
+        return False

@@ -84,6 +84,13 @@ class Function(Timestamped):
             fields.append("live")
         self.save(update_fields=fields)
 
+    def activate_after_build(self, deployment):
+        """A build finished: activate it unless a newer deployment is already active."""
+        self.refresh_from_db()
+        newer = self.deployment_uid and self.deployment_created_at >= deployment.created_at
+        if deployment.activate and not newer:
+            self.set_active_deployment(deployment, live=True)
+
     def set_schedule_times(self, next_run, previous_run):
         self.schedule_next = next_run
         self.schedule_previous = previous_run

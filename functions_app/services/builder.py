@@ -23,7 +23,6 @@ from ..models import Deployment
 from . import (
     archives,
     containers,
-    deployments,
     docker,
     events,
     keys,
@@ -55,7 +54,9 @@ def build(deployment_pk):
     """Entry point of the build task; does nothing when another worker claimed it first."""
     deployment = Deployment.claim_build(deployment_pk, workers.current())
     if deployment is None:
-        _note_cancel(Deployment.objects.filter(pk=deployment_pk, status="canceled").first())
+        _note_cancel(
+            Deployment.objects.filter(pk=deployment_pk, status=Deployment.Status.CANCELED).first()
+        )
         return
     try:
         archives.inspect(storage.source_path(deployment))
@@ -198,7 +199,7 @@ def _finish(deployment, exit_code, artifact):
 
 def _canceled(deployment):
     deployment.refresh_from_db()
-    if deployment.status == "canceled":
+    if deployment.status == Deployment.Status.CANCELED:
         _note_cancel(deployment)
         return True
     return False
@@ -224,7 +225,8 @@ def _publish(deployment, artifact):
     deployment.mark_ready(
         str(target), size, deployment.build_logs + ansi_line("Deployment finished.")
     )
-    function = deployments.auto_activate(deployment)
+    function = deployment.function
+    function.activate_after_build(deployment)
     scheduler.refresh(function)
 
 
@@ -239,7 +241,9 @@ def recover(now=None):
     now = now or timezone.now()
     leftovers = {c["name"] for c in docker.list_containers(containers.mine("build"))}
     failed = []
-    building = Deployment.objects.filter(status__in=("processing", "building"))
+    building = Deployment.objects.filter(
+        status__in=(Deployment.Status.PROCESSING, Deployment.Status.BUILDING)
+    )
     for deployment in building.select_related("function"):
         reason = _interruption(deployment, now)
         if reason is None:

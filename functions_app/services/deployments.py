@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .. import tasks
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Deployment
-from . import builder, events, executor, storage
+from . import builder, enqueue, events, executor, storage
 
 CHUNK_SIZE = 5 * 1024 * 1024
 CONTENT_RANGE = re.compile(r"^(\w+) (\d+)-(\d+)/(\d+)$")
@@ -127,25 +126,15 @@ def _assemble(deployment):
 def _queue_build(function, deployment, activate):
     if activate:
         function.deployments.exclude(pk=deployment.pk).filter(activate=True).update(activate=False)
-    tasks.enqueue_build(deployment)
+    enqueue.build(deployment)
 
 
 def activate_deployment(function, deployment, origin=None):
     """Manual activation (PATCH /functions/{id}/deployment): needs a ready build."""
-    if deployment.status != "ready":
+    if deployment.status != Deployment.Status.READY:
         raise AppwriteError("build_not_ready")
     function.set_active_deployment(deployment)
     events.deployment_changed(deployment, "update", origin)
-    return function
-
-
-def auto_activate(deployment):
-    """After a build: activate unless a newer deployment is already active."""
-    function = deployment.function
-    function.refresh_from_db()
-    active = function.deployment_created_at
-    if deployment.activate and (not function.deployment_uid or active < deployment.created_at):
-        function.set_active_deployment(deployment, live=True)
     return function
 
 
@@ -169,7 +158,7 @@ def duplicate(function, deployment, origin=None):
     shutil.copyfile(storage.source_path(deployment), target)
     copy.mark_uploaded(str(target), target.stat().st_size)
     function.set_latest_deployment(copy)
-    tasks.enqueue_build(copy)
+    enqueue.build(copy)
     events.deployment_changed(copy, "update", origin)
     return copy
 

@@ -18,9 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import events as catalogue
-from .. import tasks
 from ..ids import unique_id
 from ..models import EventChain, Execution, Function
+from . import documents, enqueue
 
 MAX_DEPTH = 3
 CHAIN_RETENTION = timedelta(days=1)  # a chain idle this long is over: its executions are done
@@ -93,9 +93,7 @@ def emit(project_id, pattern, params, payload, origin=None):
 
 def payload_of(obj):
     """Appwrite's JSON for a function, deployment or execution: the event payload."""
-    from ..api import serializers
-
-    return getattr(serializers, type(obj).__name__.lower())(obj)
+    return documents.of(obj)
 
 
 def _changed(obj, pattern, params, action, origin, payload):
@@ -122,13 +120,15 @@ def execution_changed(execution, action, origin=None, payload=None):
 def dispatch(project_id, pattern, params, payload, user_id="", cause=None, chain=""):
     """Start every subscribed function the chain's budget allows; returns the executions created."""
     names = catalogue.generate_events(pattern, params)
-    depth = cause.depth + 1 if cause and cause.trigger == "event" else 1
+    depth = cause.depth + 1 if cause and cause.trigger == Execution.Trigger.EVENT else 1
     if depth > MAX_DEPTH:
         return []
     targets = [
         function
         for function in subscribers(project_id, names)
-        if not (cause and cause.trigger == "event" and cause.function_id == function.pk)
+        if not (
+            cause and cause.trigger == Execution.Trigger.EVENT and cause.function_id == function.pk
+        )
     ]  # F's own event-triggered run never re-triggers F
     if not targets:
         return []
@@ -190,5 +190,5 @@ def _start(function, event, payload, user_id, depth, chain):
         request_body=json.dumps(payload).encode(), runtime_headers=headers, user_id=user_id, event_depth=depth,
         event_chain=chain,
     )  # fmt: skip
-    tasks.enqueue_execution(execution)
+    enqueue.execution(execution)
     return execution

@@ -8,11 +8,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .. import roles, tasks
+from .. import roles
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Deployment, Execution
-from . import events, executor, functions, keys, sync_slots, workers
+from . import enqueue, events, executor, functions, keys, sync_slots, workers
 
 REQUEST_HEADER_ALLOWLIST = (
     "content-type",
@@ -209,7 +209,7 @@ def _queue(function, request, scheduled_at, chain):
     )
     execution.save()
     if not scheduled_at:
-        tasks.enqueue_execution(execution)
+        enqueue.execution(execution)
     return execution
 
 

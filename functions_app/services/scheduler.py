@@ -4,6 +4,10 @@ from datetime import UTC, datetime
 
 from croniter import croniter
 
+from ..ids import unique_id
+from ..models import Execution, Function
+from . import enqueue
+
 CRON_MACROS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -50,8 +54,6 @@ def tick(now=None):
     Each due function is claimed with a conditional update of ``schedule_next``, so tickers
     running at once start one execution per function per minute; a function whose ticks were
     missed while nothing ran is run once and moves on to its next future time."""
-    from ..models import Function
-
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     started = []
     for function in Function.objects.filter(schedule_next__lte=now, enabled=True).exclude(
@@ -63,8 +65,6 @@ def tick(now=None):
 
 
 def _claim_tick(function, now):
-    from ..models import Function
-
     upcoming = run_times(function.schedule, now)[0]
     due = function.schedule_next
     return Function.objects.filter(pk=function.pk, schedule_next=due).update(
@@ -73,26 +73,20 @@ def _claim_tick(function, now):
 
 
 def _start_scheduled(function):
-    from .. import tasks
-    from ..ids import unique_id
-    from ..models import Execution
-
     execution = Execution.objects.create(
         project_id=function.project_id, function=function, uid=unique_id(), trigger="schedule",
         status="waiting", request_method="POST", request_path="/", runtime_headers={"x-appwrite-event": ""},
     )  # fmt: skip
-    tasks.enqueue_execution(execution)
+    enqueue.execution(execution)
     return execution
 
 
 def _release_delayed(now):
     """Delayed executions whose minute has come go to the queue (overdue ones too)."""
-    from .. import tasks
-    from ..models import Execution
-
     released = []
-    for execution in Execution.objects.filter(status="scheduled", scheduled_at__lte=now):
-        if Execution.objects.filter(pk=execution.pk, status="scheduled").update(status="waiting"):
-            tasks.enqueue_execution(execution)
+    due = Execution.objects.filter(status=Execution.Status.SCHEDULED, scheduled_at__lte=now)
+    for execution in due:
+        if execution.release():
+            enqueue.execution(execution)
             released.append(execution)
     return released

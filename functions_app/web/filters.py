@@ -2,12 +2,12 @@
 
 from django.core.paginator import Paginator
 
-from ..models import Execution, Function
+from ..models import Deployment, Execution, Function
 
 PAGE_SIZE = 25
-DEPLOYMENT_STATUSES = ["waiting", "processing", "building", "ready", "failed", "canceled"]
-EXECUTION_STATUSES = ["waiting", "scheduled", "processing", "completed", "failed"]
-TRIGGERS = ["http", "schedule", "event"]
+DEPLOYMENT_STATUSES = Deployment.Status.values
+EXECUTION_STATUSES = Execution.Status.values
+TRIGGERS = Execution.Trigger.values
 
 
 def paginate(request, queryset):

@@ -59,7 +59,7 @@ def execution_rows(function, start):
 def build_rows(function, start):
     return (
         Deployment.objects.filter(function=function, build_ended_at__gte=start)
-        .filter(status__in=("ready", "failed"))
+        .filter(status__in=(Deployment.Status.READY, Deployment.Status.FAILED))
         .values_list("build_ended_at", "build_duration")
     )
 
@@ -76,7 +76,7 @@ def period_usage(function, period, now):
             (start + period.step * i).strftime(period.label_format) for i in range(period.count)
         ],
         "executions": [len(bucket) for bucket in runs],
-        "failures": [sum(1 for s, _ in bucket if s == "failed") for bucket in runs],
+        "failures": [sum(1 for s, _ in bucket if s == Execution.Status.FAILED) for bucket in runs],
         "p50": [round(percentile(d, 50), 3) for d in durations],
         "p95": [round(percentile(d, 95), 3) for d in durations],
         "builds": [round(sum(b) / len(b), 1) if b else 0 for b in builds],
@@ -90,7 +90,7 @@ def totals(runs, builds):
     build_times = [b for bucket in builds for b in bucket]
     return {
         "executions": len(flat),
-        "failures": sum(1 for s, _ in flat if s == "failed"),
+        "failures": sum(1 for s, _ in flat if s == Execution.Status.FAILED),
         "p50": round(percentile(durations, 50), 3),
         "p95": round(percentile(durations, 95), 3),
         "builds": len(build_times),

@@ -9,12 +9,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ...api import serializers
 from ...api.deployments import download, upload_fields
 from ...errors import AppwriteError
 from ...models import Deployment
 from ...services import deployments as service
-from ...services import storage
+from ...services import documents, storage
 from .. import filters
 from ..access import function_view, origin
 from ..tabs import function_page
@@ -58,7 +57,7 @@ def deployment_list(request, function):
 def actions(function, deployment):
     """The buttons a deployment's page offers: (action, label, button class)."""
     shown = [("redeploy", "Redeploy", "secondary"), ("delete", "Delete", "outline contrast")]
-    if deployment.status == "ready" and function.deployment_uid != deployment.uid:
+    if deployment.status == Deployment.Status.READY and function.deployment_uid != deployment.uid:
         shown.insert(0, ("activate", "Activate", ""))
     if not deployment.is_final:
         shown.insert(0, ("cancel", "Cancel build", "contrast"))
@@ -78,7 +77,7 @@ def deployment_detail(request, function, deployment_id):
 def deployment_status(request, function, deployment_id):
     """The small JSON the pages poll while a build runs."""
     deployment = get_deployment(function, deployment_id)
-    data = serializers.deployment(deployment)
+    data = documents.deployment(deployment)
     data.update(final=deployment.is_final, active=function.deployment_uid == deployment.uid)
     data.update(log_tail(deployment.build_logs, request.GET.get("since", "")))
     return JsonResponse(data)
@@ -103,7 +102,7 @@ def deployment_upload(request, function):
         deployment = receive(request, function)
     except AppwriteError as error:
         return JsonResponse({"message": error.message, "type": error.type}, status=error.code)
-    data = serializers.deployment(deployment, chunks=True)
+    data = documents.deployment(deployment, chunks=True)
     return JsonResponse({**data, "url": detail_url(function, deployment)}, status=202)
 
 

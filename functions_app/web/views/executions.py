@@ -7,9 +7,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ...api import serializers
 from ...api.executions import METHODS, execution_request
 from ...errors import AppwriteError
+from ...services import documents
 from ...services import executions as service
 from .. import filters, forms
 from ..access import caller, function_view
@@ -52,7 +52,7 @@ def execution_create(request, function):
     if result is not None:  # shown once on the next page: bodies are not stored
         request.session[RESULT_KEY + execution.uid] = {
             "body": readable(result.body)[:MAX_SHOWN_BODY],
-            "headers": serializers.headers_list(result.headers),
+            "headers": documents.headers_list(result.headers),
         }
     return redirect(detail_path(function, execution))
 
@@ -104,4 +104,4 @@ def execution_detail(request, function, execution_id):
 @function_view
 def execution_status(request, function, execution_id):
     execution = get_execution(function, execution_id)
-    return JsonResponse({**serializers.execution(execution), "final": execution.is_final})
+    return JsonResponse({**documents.execution(execution), "final": execution.is_final})

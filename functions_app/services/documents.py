@@ -1,8 +1,9 @@
 """Appwrite 1.8 response models, field for field and in the model's order."""
 
 from ..ids import format_datetime as dt
+from ..models import Deployment, Execution, Function, Variable
 from ..runtimes import Runtime
-from ..services.specifications import Specification, is_enabled
+from .specifications import Specification, is_enabled
 
 
 def variable(var):
@@ -138,3 +139,11 @@ def execution(ex, privileged=True, response_body="", response_headers=None):
         "duration": float(ex.duration),
         "scheduledAt": dt(ex.scheduled_at) if ex.scheduled_at else None,
     }
+
+
+# Which document a stored row is shown as (event payloads, admin previews).
+BY_MODEL = {Function: function, Deployment: deployment, Execution: execution, Variable: variable}
+
+
+def of(row):
+    return BY_MODEL[type(row)](row)
