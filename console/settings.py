@@ -16,10 +16,35 @@ def env(name, default=""):
 
 
 def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None:
+    """``1/true/yes/on`` or ``0/false/no/off`` (any case); anything else stops the start."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    if value not in BOOLEANS:
+        raise ImproperlyConfigured(f"{name} must be a boolean (true or false), not {value!r}.")
+    return BOOLEANS[value]
+
+
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+BOOLEANS |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def env_number(name, default, kind=int, minimum=0):
+    """A whole (or, with ``kind=float``, decimal) number of at least ``minimum``; an empty
+    variable takes the default, and anything unreadable stops the start naming the variable."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a {KINDS[kind]}, not {value!r}.") from None
+    if number != number or number < minimum:  # NaN compares unequal to itself
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value!r}.")
+    return number
+
+
+KINDS = {int: "whole number", float: "number"}
 
 
 def env_list(name, default=""):
@@ -156,14 +181,14 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 
 Q_CLUSTER = {
     "name": "functions",
-    "workers": int(env("Q_WORKERS", "4")),
+    "workers": env_number("Q_WORKERS", 4, minimum=1),
     "timeout": 1000,
     "retry": 1100,
     "max_attempts": 1,
     "catch_up": False,
     "save_limit": -1,  # outcomes live in our own rows; failures are still kept
     "ack_failures": True,
-    "poll": float(env("Q_POLL", "0.05")),
+    "poll": env_number("Q_POLL", 0.05, float, minimum=0.01),
     "orm": "default",
 }
 if env("REDIS_URL"):
@@ -172,50 +197,55 @@ if env("REDIS_URL"):
 
 # Appwrite compatibility knobs (names follow Appwrite's where one exists).
 APPWRITE_VERSION = "1.8.0"
-FUNCTIONS_TIMEOUT_MAX = int(env("FUNCTIONS_TIMEOUT", "900"))
-FUNCTIONS_SYNC_TIMEOUT = int(env("FUNCTIONS_SYNC_TIMEOUT", "30"))
+FUNCTIONS_TIMEOUT_MAX = env_number("FUNCTIONS_TIMEOUT", 900, minimum=1)
+FUNCTIONS_SYNC_TIMEOUT = env_number("FUNCTIONS_SYNC_TIMEOUT", 30, minimum=1)
 FUNCTIONS_RUNTIMES = env_list("FUNCTIONS_RUNTIMES", "")
 FUNCTIONS_DOMAIN = env("FUNCTIONS_DOMAIN", "functions.localhost")
-COMPUTE_SIZE_LIMIT = int(env("COMPUTE_SIZE_LIMIT", "30000000"))
-COMPUTE_UNPACKED_SIZE_LIMIT = int(env("COMPUTE_UNPACKED_SIZE_LIMIT", "500000000"))
-COMPUTE_BUILD_SIZE_LIMIT = int(env("COMPUTE_BUILD_SIZE_LIMIT", "2000000000"))
-COMPUTE_BUILD_TIMEOUT = int(env("COMPUTE_BUILD_TIMEOUT", "900"))
-COMPUTE_CPUS = float(env("COMPUTE_CPUS", "0") or 0)
-COMPUTE_MEMORY = int(env("COMPUTE_MEMORY", "0") or 0)
-COMPUTE_INACTIVE_THRESHOLD = int(env("COMPUTE_INACTIVE_THRESHOLD", "600"))
-COMPUTE_MAINTENANCE_INTERVAL = int(env("COMPUTE_MAINTENANCE_INTERVAL", "60"))
+COMPUTE_SIZE_LIMIT = env_number("COMPUTE_SIZE_LIMIT", 30000000)
+COMPUTE_UNPACKED_SIZE_LIMIT = env_number("COMPUTE_UNPACKED_SIZE_LIMIT", 500000000)
+COMPUTE_BUILD_SIZE_LIMIT = env_number("COMPUTE_BUILD_SIZE_LIMIT", 2000000000)
+COMPUTE_BUILD_TIMEOUT = env_number("COMPUTE_BUILD_TIMEOUT", 900, minimum=1)
+COMPUTE_CPUS = env_number("COMPUTE_CPUS", 0.0, float)
+COMPUTE_MEMORY = env_number("COMPUTE_MEMORY", 0)
+COMPUTE_INACTIVE_THRESHOLD = env_number("COMPUTE_INACTIVE_THRESHOLD", 600, minimum=1)
+COMPUTE_MAINTENANCE_INTERVAL = env_number("COMPUTE_MAINTENANCE_INTERVAL", 60, minimum=1)
 # Writable space of containers, in MB: all of it is tmpfs (counted against the container's memory).
-COMPUTE_TMP_SIZE = int(env("COMPUTE_TMP_SIZE", "64"))  # /tmp of execution containers
-COMPUTE_LOGS_SIZE = int(env("COMPUTE_LOGS_SIZE", "16"))  # their log folder (/mnt/logs)
-COMPUTE_BUILD_SCRATCH_SIZE = int(
-    env("COMPUTE_BUILD_SCRATCH_SIZE", "2048")
-)  # build /tmp and work dir
-COMPUTE_BUILD_MEMORY = int(env("COMPUTE_BUILD_MEMORY", "2048"))  # least memory a build gets
+COMPUTE_TMP_SIZE = env_number("COMPUTE_TMP_SIZE", 64, minimum=1)  # /tmp of execution containers
+COMPUTE_LOGS_SIZE = env_number("COMPUTE_LOGS_SIZE", 16, minimum=1)  # their log folder (/mnt/logs)
+# MB of each of a build's writable folders (/tmp and its work dir)
+COMPUTE_BUILD_SCRATCH_SIZE = env_number("COMPUTE_BUILD_SCRATCH_SIZE", 2048, minimum=1)
+COMPUTE_BUILD_MEMORY = env_number(
+    "COMPUTE_BUILD_MEMORY", 2048, minimum=1
+)  # least memory a build gets
 # This machine's name among the nodes sharing the database (recorded with the work it runs).
 NODE_ID = env("NODE_ID", "") or socket.gethostname()
-FUNCTIONS_CREATION_ABUSE_LIMIT = int(env("FUNCTIONS_CREATION_ABUSE_LIMIT", "0"))
+FUNCTIONS_CREATION_ABUSE_LIMIT = env_number("FUNCTIONS_CREATION_ABUSE_LIMIT", 0)
 # Fair use. Event-triggered executions one originating action may cause, across its whole chain.
-FUNCTIONS_EVENT_BUDGET = int(env("FUNCTIONS_EVENT_BUDGET", "100"))
+FUNCTIONS_EVENT_BUDGET = env_number("FUNCTIONS_EVENT_BUDGET", 100)
 # createExecution calls per IP + user per function and window, for callers without a key.
-FUNCTIONS_EXECUTION_ABUSE_LIMIT = int(env("FUNCTIONS_EXECUTION_ABUSE_LIMIT", "60"))
-FUNCTIONS_EXECUTION_ABUSE_PERIOD = int(env("FUNCTIONS_EXECUTION_ABUSE_PERIOD", "60"))
+FUNCTIONS_EXECUTION_ABUSE_LIMIT = env_number("FUNCTIONS_EXECUTION_ABUSE_LIMIT", 60)
+FUNCTIONS_EXECUTION_ABUSE_PERIOD = env_number("FUNCTIONS_EXECUTION_ABUSE_PERIOD", 60, minimum=1)
 # Synchronous executions one web process runs at once (below its threads, which bin/run gives
 # gunicorn from the same variable), and how many of them one project may hold.
-WEB_THREADS = int(env("WEB_THREADS", "8"))
-FUNCTIONS_SYNC_CONCURRENCY = int(env("FUNCTIONS_SYNC_CONCURRENCY", str(max(1, WEB_THREADS // 2))))
-FUNCTIONS_SYNC_PROJECT_CONCURRENCY = int(
-    env("FUNCTIONS_SYNC_PROJECT_CONCURRENCY", str(max(1, FUNCTIONS_SYNC_CONCURRENCY // 2)))
+WEB_THREADS = env_number("WEB_THREADS", 8, minimum=1)
+FUNCTIONS_SYNC_CONCURRENCY = env_number(
+    "FUNCTIONS_SYNC_CONCURRENCY", max(1, WEB_THREADS // 2), minimum=1
 )
-if (
-    min(FUNCTIONS_EVENT_BUDGET, FUNCTIONS_EXECUTION_ABUSE_LIMIT) < 0
-    or min(FUNCTIONS_EXECUTION_ABUSE_PERIOD, WEB_THREADS, FUNCTIONS_SYNC_PROJECT_CONCURRENCY) < 1
-):
-    raise ImproperlyConfigured("Fair-use limits must not be negative, and periods at least 1.")
+FUNCTIONS_SYNC_PROJECT_CONCURRENCY = env_number(
+    "FUNCTIONS_SYNC_PROJECT_CONCURRENCY", max(1, FUNCTIONS_SYNC_CONCURRENCY // 2), minimum=1
+)
 if not FUNCTIONS_SYNC_PROJECT_CONCURRENCY <= FUNCTIONS_SYNC_CONCURRENCY < max(2, WEB_THREADS):
     raise ImproperlyConfigured(
         "FUNCTIONS_SYNC_CONCURRENCY must be below WEB_THREADS and at least "
         "FUNCTIONS_SYNC_PROJECT_CONCURRENCY."
     )
+# Runtime images: where debootstrap and apt fetch Debian, and the host's extra CA certificates
+# (``*.crt``) the images trust, for builds behind a TLS-intercepting proxy.
+RUNTIME_DEBIAN_MIRROR = env("RUNTIME_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+RUNTIME_DEBIAN_SECURITY_MIRROR = env(
+    "RUNTIME_DEBIAN_SECURITY_MIRROR", "http://deb.debian.org/debian-security"
+)
+RUNTIME_EXTRA_CA_DIR = env("RUNTIME_EXTRA_CA_DIR", "/usr/local/share/ca-certificates")
 PUBLIC_URL = env("PUBLIC_URL", "http://localhost:8000")
 DOCKER_HOST = env("DOCKER_HOST", "unix:///var/run/docker.sock")
 # The API also listens here (bin/run binds gunicorn to it); execution containers, which have no

@@ -88,6 +88,10 @@ CATALOGUE = {
         408,
         "Synchronous function execution timed out. Use asynchronous execution instead, or ensure the execution duration doesn't exceed 30 seconds.",
     ),
+    "project_already_exists": (
+        409,
+        "Project with the requested ID already exists. Try again with a different ID or use ID.unique() to generate a unique ID.",
+    ),
     "function_already_exists": (
         409,
         "Function with the requested ID already exists. Try again with a different ID or use ID.unique() to generate a unique ID.",

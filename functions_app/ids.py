@@ -16,7 +16,7 @@ def unique_id():
 
 
 def is_valid_id(value):
-    return isinstance(value, str) and bool(ID_PATTERN.match(value))
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
 def format_datetime(value):

@@ -249,6 +249,24 @@ def test_deployment_actions_show_the_api_message(web, raw, existing):
     assert Deployment.objects.get(uid="done").status == "ready"
 
 
+def test_console_and_api_refuse_the_source_of_an_unfinished_upload(web, raw, existing):
+    chunk = b"\x1f\x8b" + b"\0" * (5 * 1024 * 1024 - 2)
+    first = raw.post(
+        "/functions/fn/deployments",
+        data={"activate": "false", "entrypoint": "main.py"},
+        files={"code": ("code.tar.gz", chunk, "application/gzip")},
+        headers={"Content-Range": f"bytes 0-{len(chunk) - 1}/{2 * len(chunk)}"},
+    )
+    assert first.status_code == 202, first.text
+    deployment_id = first.json()["$id"]
+    assert Deployment.objects.get(uid=deployment_id).uploaded is False
+    api = raw.get(f"/functions/fn/deployments/{deployment_id}/download")
+    assert api.status_code == 404 and api.json()["type"] == "deployment_not_found"
+    for kind in ("source", "output", "other"):
+        page = web.get(f"{BASE}/fn/deployments/{deployment_id}/download/{kind}")
+        assert page.status_code == 404
+
+
 # -- projects and keys ----------------------------------------------------------------------
 
 
@@ -278,9 +296,9 @@ def test_key_form_rejects_bad_input(web, project, form, message):
 def test_project_form_rejects_a_taken_id(web, project):
     response = web.post("/projects", {"projectId": "main", "name": "Again"})
     assert response.status_code == 400
-    assert (
-        form_error(response)
-        == "Project with the requested ID already exists. Try again with a different ID."
+    assert form_error(response) == (
+        "Project with the requested ID already exists. Try again with a different ID or use "
+        "ID.unique() to generate a unique ID."
     )
     assert list(Project.objects.values_list("name", flat=True)) == ["Main project"]
 

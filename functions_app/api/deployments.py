@@ -1,15 +1,11 @@
 """/v1/functions/{id}/deployments and /v1/functions/{id}/deployment."""
 
-import re
-
-from django.http import FileResponse, HttpResponse
-
 from ..errors import AppwriteError
 from ..models import Deployment
 from ..services import deployments as service
-from ..services import documents, storage
+from ..services import documents
+from . import downloads, queries
 from . import params as p
-from . import queries
 from .base import AppwriteView, no_content, ok
 from .functions import COMMON_ATTRIBUTES, get_function, list_params
 
@@ -24,8 +20,6 @@ DEPLOYMENT_ATTRIBUTES = COMMON_ATTRIBUTES | {
     "type": A("type", "string"),
 }
 SELECTABLE = [*DEPLOYMENT_ATTRIBUTES, "entrypoint", "buildLogs", "resourceId", "resourceType"]
-DOWNLOAD_RANGE = re.compile(r"^(\w+)=(\d+)-(\d*)$")
-MAX_RANGE = 10 * 1024 * 1024
 
 
 def activate(view, function_id, deployment_id):
@@ -176,42 +170,4 @@ class DownloadView(AppwriteView):
         kind = kind or p.get(
             self.params(), "type", p.WhiteList(["source", "output"]), default="source"
         )
-        path = (
-            storage.source_path(deployment) if kind == "source" else storage.build_path(deployment)
-        )
-        if not path.exists() or (kind == "source" and not deployment.uploaded):
-            raise AppwriteError("deployment_not_found")
-        return download(request, path, f"{deployment.uid}-{kind}.tar.gz")
-
-
-def download(request, path, filename):
-    size = path.stat().st_size
-    header = request.headers.get("Range")
-    if header:
-        start, end = parse_range(header, size)
-        with open(path, "rb") as f:
-            f.seek(start)
-            response = HttpResponse(
-                f.read(end - start + 1), status=206, content_type="application/gzip"
-            )
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Accept-Ranges"] = "bytes"
-    else:
-        response = FileResponse(open(path, "rb"), content_type="application/gzip")  # noqa: SIM115
-        response["Content-Length"] = str(size)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-cache, no-store, must-revalidate"
-    response["Expires"] = "0"
-    response["Pragma"] = "no-cache"
-    return response
-
-
-def parse_range(header, size):
-    match = DOWNLOAD_RANGE.match(header.strip())
-    if not match or match.group(1) != "bytes":
-        raise AppwriteError("storage_invalid_range")
-    start = int(match.group(2))
-    end = int(match.group(3)) if match.group(3) else min(start + MAX_RANGE - 1, size - 1)
-    if start >= end or end >= size:
-        raise AppwriteError("storage_invalid_range")
-    return start, end
+        return downloads.file_response(request, service.download_path(deployment, kind))

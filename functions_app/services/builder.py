@@ -29,11 +29,10 @@ from . import (
     scheduler,
     specifications,
     storage,
-    variables,
     workers,
 )
 from .containers import MB, Bind, Scratch
-from .environment import function_environment
+from .environment import container_environment
 
 LOG_FLUSH_SECONDS = 0.5
 ARTIFACT = "/mnt/code/code.tar.gz"
@@ -101,7 +100,7 @@ def _container_spec(deployment, name):
         specifications.DEFAULT_SLUG
     )
     memory = max(spec.memory, settings.COMPUTE_BUILD_MEMORY)
-    env = function_environment(function, deployment, spec) | variables.environment(function) | {
+    env = container_environment(function, deployment, spec) | {
         "APPWRITE_FUNCTION_API_KEY": keys.mint_dynamic_key(
             function.project_id, function.scopes, settings.COMPUTE_BUILD_TIMEOUT
         ),

@@ -129,6 +129,21 @@ def _queue_build(function, deployment, activate):
     enqueue.build(deployment)
 
 
+@dataclass(frozen=True)
+class Download:
+    path: object
+    filename: str
+
+
+def download_path(deployment, kind):
+    """What the API and the console serve for ``source`` or ``output``: only files that are
+    whole (a source still being uploaded is not)."""
+    path = storage.source_path(deployment) if kind == "source" else storage.build_path(deployment)
+    if not path.is_file() or (kind == "source" and not deployment.uploaded):
+        raise AppwriteError("deployment_not_found")
+    return Download(path, f"{deployment.uid}-{kind}.tar.gz")
+
+
 def activate_deployment(function, deployment, origin=None):
     """Manual activation (PATCH /functions/{id}/deployment): needs a ready build."""
     if deployment.status != Deployment.Status.READY:

@@ -1,8 +1,24 @@
-"""The ``APPWRITE_*`` environment every build and execution container receives."""
+"""The environment every build and execution container receives: Appwrite's ``APPWRITE_*``
+variables, then the project's and the function's own variables (later ones win)."""
 
 from django.conf import settings
 
 from .. import runtimes
+from ..models import Variable
+
+
+def container_environment(function, deployment, spec):
+    return function_environment(function, deployment, spec) | user_variables(function)
+
+
+def user_variables(function):
+    """Project variables, then function variables."""
+    merged = {
+        v.key: v.value
+        for v in Variable.objects.filter(project_id=function.project_id, function=None)
+    }
+    merged.update({v.key: v.value for v in function.variables.all()})
+    return merged
 
 
 def function_environment(function, deployment, spec):

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 from django.conf import settings
 
 from .. import runtimes
+from ..models import Function
 from . import (
     container_files,
     containers,
@@ -34,10 +35,9 @@ from . import (
     runtime_socket,
     specifications,
     storage,
-    variables,
 )
 from .containers import MB, Bind, Scratch
-from .environment import function_environment
+from .environment import container_environment
 
 SOCKET_DIR = "/var/run/opr"
 LOGS_DIR = "/mnt/logs"
@@ -287,7 +287,7 @@ def container_spec(function, deployment, name):
     code = storage.code_dir(deployment)
     if not code.is_dir():
         raise ColdStartError("The deployment's build output is missing. Redeploy the function.")
-    env = function_environment(function, deployment, spec) | variables.environment(function) | {
+    env = container_environment(function, deployment, spec) | {
         "OPEN_RUNTIMES_SOCKET": f"{SOCKET_DIR}/{runtime_socket.SOCKET_NAME}",
         "OPEN_RUNTIMES_SECRET": secret_for(name),
         "OPEN_RUNTIMES_ENTRYPOINT": deployment.entrypoint,
@@ -344,8 +344,6 @@ def remove_function_runtimes(function):
 
 def reap(now=None):
     """Remove runtime containers idle past the threshold or no longer active. Returns names."""
-    from ..models import Function
-
     now = now or time.time()
     _remove_legacy_folders()
     threshold = settings.COMPUTE_INACTIVE_THRESHOLD

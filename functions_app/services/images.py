@@ -32,9 +32,6 @@ from functions_app.services import docker
 BASE_REPOSITORY = "functions-runtime-base"
 SUITE = "bookworm"
 VARIANT = "minbase"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
-DEFAULT_EXTRA_CA_DIR = "/usr/local/share/ca-certificates"
 TAR_CHUNK = 1024 * 1024
 RUNTIME_LABEL = "functions-runtime"
 RECIPE_LABEL = "functions-runtime.recipe"
@@ -68,31 +65,18 @@ class BuildResult:
 
 
 def mirror():
-    return (
-        getattr(settings, "RUNTIME_DEBIAN_MIRROR", "")
-        or os.environ.get("RUNTIME_DEBIAN_MIRROR")
-        or DEFAULT_MIRROR
-    )
+    return settings.RUNTIME_DEBIAN_MIRROR
 
 
 def security_mirror():
-    return (
-        getattr(settings, "RUNTIME_DEBIAN_SECURITY_MIRROR", "")
-        or os.environ.get("RUNTIME_DEBIAN_SECURITY_MIRROR")
-        or DEFAULT_SECURITY_MIRROR
-    )
+    return settings.RUNTIME_DEBIAN_SECURITY_MIRROR
 
 
 def extra_ca_certificates():
-    """The host's local CA certificates (``*.crt``), trusted in the images too, so builds work
-    behind a TLS-intercepting proxy. ``RUNTIME_EXTRA_CA_DIR`` (setting or env) picks the
-    folder; an empty or missing folder adds nothing."""
-    folder = (
-        getattr(settings, "RUNTIME_EXTRA_CA_DIR", None)
-        or os.environ.get("RUNTIME_EXTRA_CA_DIR")
-        or DEFAULT_EXTRA_CA_DIR
-    )
-    path = Path(folder)
+    """The host's local CA certificates (``*.crt``) in ``RUNTIME_EXTRA_CA_DIR``, trusted in
+    the images too, so builds work behind a TLS-intercepting proxy; an empty or missing folder
+    adds nothing."""
+    path = Path(settings.RUNTIME_EXTRA_CA_DIR)
     return sorted(path.rglob("*.crt")) if path.is_dir() else []
 
 

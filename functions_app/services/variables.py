@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Variable
+from . import executor
 
 
 def _save(variable, **kwargs):
@@ -18,8 +19,6 @@ def _save(variable, **kwargs):
 def _configuration_changed(project, function):
     """Variables reach containers when they start: the function is no longer ``live``, and
     its warm containers are retired so the next execution starts with the new values."""
-    from . import executor
-
     for fn in [function] if function else project.functions.all():
         fn.mark_not_live()
         executor.remove_function_runtimes(fn)
@@ -50,13 +49,3 @@ def update_variable(variable, key, value=None, secret=None):
 def delete_variable(variable):
     variable.delete()
     _configuration_changed(variable.project, variable.function)
-
-
-def environment(function):
-    """Project variables, then function variables (later ones win)."""
-    merged = {
-        v.key: v.value
-        for v in Variable.objects.filter(project_id=function.project_id, function=None)
-    }
-    merged.update({v.key: v.value for v in function.variables.all()})
-    return merged

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from functions_app.api.auth import KEY_SCOPES
 from functions_app.models import ApiKey, Project
+from functions_app.services.projects import create_project
 
 CREDENTIALS_FILE = "first-run.txt"
 
@@ -17,8 +18,8 @@ class Command(BaseCommand):
 
     def handle(self, **options):
         path = settings.STORAGE_DIR / CREDENTIALS_FILE
-        project, _ = Project.objects.get_or_create(
-            id="default", defaults={"name": "Default project"}
+        project = Project.objects.filter(pk="default").first() or create_project(
+            "default", "Default project"
         )
         User = get_user_model()
         if not User.objects.filter(username="admin").exists():

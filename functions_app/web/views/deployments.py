@@ -9,11 +9,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ...api.deployments import download, upload_fields
+from ...api import downloads
+from ...api.deployments import upload_fields
 from ...errors import AppwriteError
 from ...models import Deployment
 from ...services import deployments as service
-from ...services import documents, storage
+from ...services import documents
 from .. import filters
 from ..access import function_view, origin
 from ..tabs import function_page
@@ -138,8 +139,7 @@ def deployment_action(request, function, deployment_id, action):
 @function_view
 def deployment_download(request, function, deployment_id, kind):
     deployment = get_deployment(function, deployment_id)
-    paths = {"source": storage.source_path, "output": storage.build_path}
-    path = paths[kind](deployment) if kind in paths else None
-    if path is None or not path.exists():
-        raise Http404("Nothing to download")
-    return download(request, path, f"{deployment.uid}-{kind}.tar.gz")
+    try:
+        return downloads.file_response(request, service.download_path(deployment, kind))
+    except AppwriteError:
+        raise Http404("Nothing to download") from None

@@ -2,19 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from ...api.auth import KEY_SCOPES
 from ...errors import AppwriteError
-from ...ids import unique_id
-from ...models import ApiKey, Project
+from ...models import ApiKey
+from ...services import projects as projects_service
 from .. import forms
 from ..access import SESSION_PROJECT, page, project_view, visible_projects
 
 NEW_KEY = "console_new_key"
-PROJECT_EXISTS = "Project with the requested ID already exists. Try again with a different ID."
 
 
 @login_required
@@ -32,7 +30,9 @@ def projects(request):
     if request.method != "POST":
         return page(request, "console/projects.html")
     try:
-        project = create_project(request.user, **forms.project_fields(request.POST))
+        project = projects_service.create_project(
+            **forms.project_fields(request.POST), creator=request.user
+        )
     except AppwriteError as error:
         return page(request, "console/projects.html", form_error(request, error), status=400)
     messages.success(request, f"Project {project.name} created.")
@@ -43,18 +43,6 @@ def form_error(request, error):
     post = request.POST
     values = {**post.dict(), "scopes": post.getlist("scopes")}
     return {"error": forms.message(error), "values": values}
-
-
-def create_project(user, project_id, name):
-    """A new project with its creator as the first member."""
-    project_id = unique_id() if project_id == "unique()" else project_id
-    try:
-        with transaction.atomic():
-            project = Project.objects.create(id=project_id, name=name)
-    except IntegrityError:
-        raise AppwriteError("general_bad_request", PROJECT_EXISTS, code=409) from None
-    project.members.add(user)
-    return project
 
 
 @project_view
