@@ -161,16 +161,16 @@ def runtime_headers(function, execution, request):
 def run(function, deployment, execution, request, wall_limit=None):
     """Run in the deployment's warm container and record the outcome. Returns the result."""
     headers = runtime_headers(function, execution, request)
-    result = executor.execute(
-        function,
-        deployment,
+    call = executor.Call(
         request.method,
         request.path,
         headers,
         request.body,
         function.timeout,
         wall_limit,
+        logging=function.logging,
     )
+    result = executor.execute(function, deployment, call)
     logged = function.logging
     stored_headers = [
         {"name": k, "value": v} for k, v in result.headers if k in RESPONSE_HEADER_ALLOWLIST

@@ -20,7 +20,7 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -65,6 +65,20 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Call:
+    """One request to a runtime: what to send, the function's own ``timeout`` and, for
+    synchronous callers, ``wall_limit``: the most we wait for an answer."""
+
+    method: str
+    path: str
+    headers: dict
+    body: bytes
+    timeout: float
+    wall_limit: float | None = None
+    logging: bool = True
+
+
+@dataclass(frozen=True)
 class Runtime:
     """A running runtime container and the host paths of its socket and log folders."""
 
@@ -106,48 +120,44 @@ def failure(message, code, started):
 # -- executing ----------------------------------------------------------------------------------
 
 
-def execute(function, deployment, method, path, headers, body, timeout, wall_limit=None):
-    """Run one request in the deployment's runtime. ``timeout`` is the function's own limit;
-    ``wall_limit`` (synchronous callers) caps how long we wait for an answer."""
+def execute(function, deployment, call):
+    """Run one ``Call`` in the deployment's runtime, cold-starting it when none is warm."""
     started = time.monotonic()
     name = runtime_name(deployment)
-    deadline = started + timeout
-    request = (method, path, headers, body)
+    deadline = started + call.timeout
     runtime = _known.get(name) or _find(name)
     if runtime is not None:
         try:
-            return _call(function, runtime, request, timeout, wall_limit, started)
+            return _call(runtime, call, started)
         except RuntimeGone:
             forget(name)
     try:
         runtime = start_runtime(function, deployment, deadline)
     except (ColdStartError, docker.DockerError) as exc:
         return failure(str(exc), 400, started)
-    remaining = max(1, math.floor(deadline - time.monotonic()))
+    remaining = replace(call, timeout=max(1, math.floor(deadline - time.monotonic())))
     try:
-        return _call(function, runtime, request, remaining, wall_limit, started)
+        return _call(runtime, remaining, started)
     except RuntimeGone as exc:
         return failure(f"Runtime connection failed: {exc}", 500, started)
 
 
-def _call(function, runtime, request, timeout, wall_limit, started):
-    method, path, headers, body = request
-    wait = timeout + WEDGED_GRACE
-    if wall_limit is not None:
-        wait = min(wait, wall_limit - (time.monotonic() - started))
-    request_headers = {
-        **headers,
+def _call(runtime, call, started):
+    wait = call.timeout + WEDGED_GRACE
+    if call.wall_limit is not None:
+        wait = min(wait, call.wall_limit - (time.monotonic() - started))
+    headers = call.headers | {
         "x-open-runtimes-secret": secret_for(runtime.name),
-        "x-open-runtimes-timeout": str(max(1, int(timeout))),
-        "x-open-runtimes-logging": "enabled" if function.logging else "disabled",
+        "x-open-runtimes-timeout": str(max(1, int(call.timeout))),
+        "x-open-runtimes-logging": "enabled" if call.logging else "disabled",
     }
     _touch(runtime.name)
     try:
         status, response_headers, payload = runtime_socket.request(
-            runtime.socket_dir, method, path, request_headers, body, max(wait, 0.001)
+            runtime.socket_dir, call.method, call.path, headers, call.body, max(wait, 0.001)
         )
     except TimeoutError:
-        return _timed_out(runtime, started, wall_limit, timeout)
+        return _timed_out(runtime, started, call.wall_limit, call.timeout)
     except (FileNotFoundError, ConnectionRefusedError) as exc:
         raise RuntimeGone(str(exc)) from None
     except OSError as exc:
