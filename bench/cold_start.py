@@ -31,17 +31,42 @@ REQUEST = (
 
 def docker_run(name, image, function_dir, work, entrypoint):
     return [
-        "docker", "run", "-d", "--name", name,
-        "--network", "none", "--user", "1000:1000", "--read-only",
-        "--tmpfs", "/tmp:rw,exec,nosuid,nodev,size=64m",
-        "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-        "--pids-limit", "100", "-m", "512m", "--cpus", "1",
-        "-v", f"{function_dir}:/usr/local/server/src/function:ro",
-        "-v", f"{work}/logs:/mnt/logs", "-v", f"{work}/sock:/var/run/opr",
-        "-e", "OPEN_RUNTIMES_SOCKET=/var/run/opr/server.sock",
-        "-e", f"OPEN_RUNTIMES_SECRET={SECRET}", "-e", f"OPEN_RUNTIMES_ENTRYPOINT={entrypoint}",
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "none",
+        "--user",
+        "1000:1000",
+        "--read-only",
+        "--tmpfs",
+        "/tmp:rw,exec,nosuid,nodev,size=64m",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--pids-limit",
+        "100",
+        "-m",
+        "512m",
+        "--cpus",
+        "1",
+        "-v",
+        f"{function_dir}:/usr/local/server/src/function:ro",
+        "-v",
+        f"{work}/logs:/mnt/logs",
+        "-v",
+        f"{work}/sock:/var/run/opr",
+        "-e",
+        "OPEN_RUNTIMES_SOCKET=/var/run/opr/server.sock",
+        "-e",
+        f"OPEN_RUNTIMES_SECRET={SECRET}",
+        "-e",
+        f"OPEN_RUNTIMES_ENTRYPOINT={entrypoint}",
         image,
-    ]  # fmt: skip
+    ]
 
 
 def request(path):
@@ -57,8 +82,10 @@ def request(path):
 def started_at(name):
     out = subprocess.run(
         ["docker", "inspect", "-f", "{{json .State.StartedAt}}", name],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     stamp = json.loads(out)
     whole, _, fraction = stamp.rstrip("Z").partition(".")
     return datetime.fromisoformat(whole + "+00:00").timestamp() + float("0." + (fraction or "0"))
@@ -74,8 +101,11 @@ def one_run(args, index, work):
     sock_path = os.path.join(work, "sock", "server.sock")
     try:
         begin_wall, begin = time.time(), time.perf_counter()
-        subprocess.run(docker_run(name, args.image, args.function_dir, work, args.entrypoint),
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            docker_run(name, args.image, args.function_dir, work, args.entrypoint),
+            check=True,
+            capture_output=True,
+        )
         deadline = begin + 10
         while not os.path.exists(sock_path):
             if time.perf_counter() > deadline:
@@ -111,8 +141,11 @@ def main():
             total, boot = one_run(args, index, work)
             totals.append(total)
             boots.append(boot)
-            print(f"run {index + 1}: docker run -> response {total * 1000:.0f} ms; "
-                  f"StartedAt -> response {boot * 1000:.0f} ms", flush=True)  # fmt: skip
+            print(
+                f"run {index + 1}: docker run -> response {total * 1000:.0f} ms; "
+                f"StartedAt -> response {boot * 1000:.0f} ms",
+                flush=True,
+            )
     print(summary("docker run -> first response", totals))
     print(summary("container StartedAt -> first response", boots))
 

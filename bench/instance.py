@@ -25,9 +25,17 @@ PROJECT = "bench"
 WEB_WORKERS, WEB_THREADS = 2, 8  # one process per vCPU; threads mostly wait on the runtime socket
 Q_WORKERS, Q_POLL = "4", "0.05"  # the README defaults
 RUNTIMES = {  # runtime id: (function id, entrypoint, source)
-    "python-3.11": ("py", "main.py", 'def main(context):\n    return context.res.json({"ok": True})\n'),
-    "node-18.0": ("node", "index.js", "module.exports = async (context) => context.res.json({ok: true});\n"),
-}  # fmt: skip
+    "python-3.11": (
+        "py",
+        "main.py",
+        'def main(context):\n    return context.res.json({"ok": True})\n',
+    ),
+    "node-18.0": (
+        "node",
+        "index.js",
+        "module.exports = async (context) => context.res.json({ok: true});\n",
+    ),
+}
 QUICK = "--quick" in sys.argv[1:]  # a smoke test of the script itself: small N, not a result
 N_UPLOAD, N_COLD, N_RACE, N_WARM, N_ASYNC, N_DRAIN, N_NAIVE = (
     (2, 3, 1, 100, 5, 50, 2) if QUICK else (5, 15, 5, 1000, 20, 500, 10)
@@ -160,9 +168,13 @@ class Service:
         stack.callback(self.stop)
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         self.env = env | {
-            "STORAGE_DIR": str(self.dir), "SECRET_KEY": secrets.token_hex(32), "DEBUG": "false",
-            "LOG_LEVEL": "WARNING", "Q_WORKERS": Q_WORKERS, "Q_POLL": Q_POLL,
-        }  # fmt: skip
+            "STORAGE_DIR": str(self.dir),
+            "SECRET_KEY": secrets.token_hex(32),
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "Q_WORKERS": Q_WORKERS,
+            "Q_POLL": Q_POLL,
+        }
         self.port, self.procs, self.key = free_port(), {}, ""
 
     def manage(self, *args):
@@ -183,16 +195,34 @@ class Service:
     def spawn(self, name, command):
         with open(self.dir / f"{name}.log", "wb") as out:
             self.procs[name] = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )  # fmt: skip
+            )
 
     def start(self):
-        self.spawn("gunicorn", [
-            str(VENV / "gunicorn"), "console.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(WEB_WORKERS), "--threads", str(WEB_THREADS),
-            "--worker-class", "gthread", "--keep-alive", "75", "--timeout", "120",
-        ])  # fmt: skip
+        self.spawn(
+            "gunicorn",
+            [
+                str(VENV / "gunicorn"),
+                "console.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(WEB_WORKERS),
+                "--threads",
+                str(WEB_THREADS),
+                "--worker-class",
+                "gthread",
+                "--keep-alive",
+                "75",
+                "--timeout",
+                "120",
+            ],
+        )
         self.spawn("qcluster", [str(VENV / "python"), "manage.py", "qcluster"])
         if not wait_for(self.ready, 60, 0.2):
             raise BenchError("gunicorn did not answer within 60 s")

@@ -295,8 +295,16 @@ def setup_functions(api):
         times, deployments[runtime] = upload_times(api, runtime)
         p50 = pct(times, 50) / 1000
         result = f"p50 {p50:.2f} s, max {max(times):.2f} s"
-        rows.append(row("5 upload -> ready (no build commands)", runtime, N_UPLOAD, result,
-                        "p50 <= 3 s", p50 <= TARGETS["upload"]))  # fmt: skip
+        rows.append(
+            row(
+                "5 upload -> ready (no build commands)",
+                runtime,
+                N_UPLOAD,
+                result,
+                "p50 <= 3 s",
+                p50 <= TARGETS["upload"],
+            )
+        )
     return deployments, rows
 
 
@@ -322,35 +330,76 @@ def latency_rows(runtime, m):
     r50, failed = (pct(m["race"], 50) if m["race"] else math.nan), m["race_failed"]
     w50, w99, s50 = pct(m["warm"], 50), pct(m["warm"], 99), pct(m["server"], 50)
     return [
-        row("1 cold start (sync REST, container removed)", runtime, N_COLD,
-            f"p50 {c50:.0f} ms, p95 {c95:.0f} ms", "p50 <= 500 ms", c50 <= TARGETS["cold_p50"]),
-        row(f"1 cold start, {CLIENTS} concurrent callers", runtime, N_RACE * CLIENTS,
-            f"p50 {r50:.0f} ms, failed {failed}", "0 failed", failed == 0),
-        row("2 warm sync latency (1 client, keep-alive)", runtime, N_WARM,
+        row(
+            "1 cold start (sync REST, container removed)",
+            runtime,
+            N_COLD,
+            f"p50 {c50:.0f} ms, p95 {c95:.0f} ms",
+            "p50 <= 500 ms",
+            c50 <= TARGETS["cold_p50"],
+        ),
+        row(
+            f"1 cold start, {CLIENTS} concurrent callers",
+            runtime,
+            N_RACE * CLIENTS,
+            f"p50 {r50:.0f} ms, failed {failed}",
+            "0 failed",
+            failed == 0,
+        ),
+        row(
+            "2 warm sync latency (1 client, keep-alive)",
+            runtime,
+            N_WARM,
             f"p50 {w50:.2f} ms, p99 {w99:.2f} ms (executor part p50 {s50:.2f} ms)",
-            "p50 <= 5 ms, p99 <= 25 ms", w50 <= TARGETS["warm_p50"], w99 <= TARGETS["warm_p99"]),
-    ]  # fmt: skip
+            "p50 <= 5 ms, p99 <= 25 ms",
+            w50 <= TARGETS["warm_p50"],
+            w99 <= TARGETS["warm_p99"],
+        ),
+    ]
 
 
 def other_rows(runtime, m):
-    l50, l99, w50, n50 = (pct(m[k], q) for k, q in (("loaded", 50), ("loaded", 99), ("warm", 50), ("naive", 50)))  # fmt: skip
+    l50, l99, w50, n50 = (
+        pct(m[k], q) for k, q in (("loaded", 50), ("loaded", 99), ("warm", 50), ("naive", 50))
+    )
     return [
-        row(f"3 throughput ({CLIENTS} clients, {LOAD_SECONDS:.0f} s)", runtime, len(m["loaded"]),
+        row(
+            f"3 throughput ({CLIENTS} clients, {LOAD_SECONDS:.0f} s)",
+            runtime,
+            len(m["loaded"]),
             f"{m['rate']:.0f} exec/s, p50 {l50:.1f} ms, p99 {l99:.1f} ms, errors {m['errors']}",
-            ">= 300 exec/s", m["rate"] >= TARGETS["rate"], not m["errors"]),
-        row("4 async enqueue -> completed (5 ms GET poll)", runtime, N_ASYNC,
-            f"p50 {pct(m['async'], 50):.0f} ms, p95 {pct(m['async'], 95):.0f} ms"),
-        row("6 naive: docker run per execution", runtime, N_NAIVE,
-            f"p50 {n50:.0f} ms vs warm p50 {w50:.2f} ms = {n50 / w50:.0f}x"),
-    ]  # fmt: skip
+            ">= 300 exec/s",
+            m["rate"] >= TARGETS["rate"],
+            not m["errors"],
+        ),
+        row(
+            "4 async enqueue -> completed (5 ms GET poll)",
+            runtime,
+            N_ASYNC,
+            f"p50 {pct(m['async'], 50):.0f} ms, p95 {pct(m['async'], 95):.0f} ms",
+        ),
+        row(
+            "6 naive: docker run per execution",
+            runtime,
+            N_NAIVE,
+            f"p50 {n50:.0f} ms vs warm p50 {w50:.2f} ms = {n50 / w50:.0f}x",
+        ),
+    ]
 
 
 def drain_row(service, api):
     log(f"python-3.11: drain {N_DRAIN} async executions")
     rate, enqueued, lost, failed = drain(service, api, RUNTIMES["python-3.11"][0])
     result = f"{rate:.0f} exec/s (enqueueing took {enqueued:.1f} s), lost {lost}, failed {failed}"
-    return row(f"4 async drain of {N_DRAIN} queued", "python-3.11", N_DRAIN, result,
-               "lost = 0", lost == 0, failed == 0)  # fmt: skip
+    return row(
+        f"4 async drain of {N_DRAIN} queued",
+        "python-3.11",
+        N_DRAIN,
+        result,
+        "lost = 0",
+        lost == 0,
+        failed == 0,
+    )
 
 
 def run(service):
@@ -382,9 +431,13 @@ def busy_share(seconds=2.0):
 
 def print_table(rows, busy_before):
     load = f"machine {busy_before:.0%} busy before the run, load average {os.getloadavg()[0]:.2f} after"
-    print(f"\nFunctions benchmark, {os.cpu_count()} vCPU ({cpu_model()}), {time.strftime('%Y-%m-%d %H:%M')}, {load}")  # fmt: skip
-    print(f"gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads (gthread); qcluster {Q_WORKERS} workers, "
-          f"ORM broker poll {Q_POLL} s; SQLite WAL; client on the same VM, unpinned; latencies client-side")  # fmt: skip
+    print(
+        f"\nFunctions benchmark, {os.cpu_count()} vCPU ({cpu_model()}), {time.strftime('%Y-%m-%d %H:%M')}, {load}"
+    )
+    print(
+        f"gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads (gthread); qcluster {Q_WORKERS} workers, "
+        f"ORM broker poll {Q_POLL} s; SQLite WAL; client on the same VM, unpinned; latencies client-side"
+    )
     header = ("measurement", "runtime", "N", "result", "target", "verdict")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(6)]
     for line in [header, tuple("-" * w for w in widths), *rows]:

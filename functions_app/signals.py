@@ -47,13 +47,23 @@ def ensure_schedules(sender, **kwargs):
 
     interval = max(1, settings.COMPUTE_MAINTENANCE_INTERVAL // 60)
     Schedule.objects.update_or_create(
-        name="functions: tick", defaults={"func": "functions_app.tasks.tick", "schedule_type": Schedule.CRON,
-                                          "cron": "* * * * *", "repeats": -1},
-    )  # fmt: skip
+        name="functions: tick",
+        defaults={
+            "func": "functions_app.tasks.tick",
+            "schedule_type": Schedule.CRON,
+            "cron": "* * * * *",
+            "repeats": -1,
+        },
+    )
     Schedule.objects.update_or_create(
-        name="functions: reap idle runtimes", defaults={"func": "functions_app.tasks.maintain_runtimes",
-                                                        "schedule_type": Schedule.MINUTES, "minutes": interval, "repeats": -1},
-    )  # fmt: skip
+        name="functions: reap idle runtimes",
+        defaults={
+            "func": "functions_app.tasks.maintain_runtimes",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": interval,
+            "repeats": -1,
+        },
+    )
 
 
 def connect(app_config):

@@ -111,9 +111,13 @@ class Cluster:
         root = Path(__file__).resolve().parent.parent
         log = open(Path(django_settings.STORAGE_DIR) / "qcluster.log", "a")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"], cwd=root, env={**self.env, **overrides},
-            stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=root,
+            env={**self.env, **overrides},
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
         log.close()
 
     def kill(self):

@@ -19,15 +19,33 @@ FLASH_ERROR = re.compile(r'<p class="flash error" role="alert">(.*?)</p>', re.S)
 BASE = "/projects/main/functions"
 
 FUNCTION_FORM = {
-    "functionId": "good", "name": "Good", "runtime": "python-3.11", "entrypoint": "main.py",
-    "timeout": "15", "execute": "", "events": "", "schedule": "", "commands": "",
-    "specification": "s-1vcpu-512mb", "enabled": "on", "logging": "on",
-}  # fmt: skip
+    "functionId": "good",
+    "name": "Good",
+    "runtime": "python-3.11",
+    "entrypoint": "main.py",
+    "timeout": "15",
+    "execute": "",
+    "events": "",
+    "schedule": "",
+    "commands": "",
+    "specification": "s-1vcpu-512mb",
+    "enabled": "on",
+    "logging": "on",
+}
 FUNCTION_API = {
-    "functionId": "good", "name": "Good", "runtime": "python-3.11", "entrypoint": "main.py",
-    "timeout": 15, "execute": [], "events": [], "schedule": "", "commands": "",
-    "specification": "s-1vcpu-512mb", "enabled": True, "logging": True,
-}  # fmt: skip
+    "functionId": "good",
+    "name": "Good",
+    "runtime": "python-3.11",
+    "entrypoint": "main.py",
+    "timeout": 15,
+    "execute": [],
+    "events": [],
+    "schedule": "",
+    "commands": "",
+    "specification": "s-1vcpu-512mb",
+    "enabled": True,
+    "logging": True,
+}
 # (what the console form gets, what the API body gets) on top of the valid values above
 FUNCTION_CASES = {
     "bad id": ({"functionId": "-bad"}, {"functionId": "-bad"}),
@@ -308,8 +326,11 @@ def test_project_form_rejects_a_taken_id(web, project):
 
 def test_pages_of_another_project_are_not_found(web, outsider_project):
     create(outsider_project, "theirs")
-    for path in ("/projects/outsider/functions", "/projects/outsider/functions/theirs/settings",
-                 "/projects/outsider/keys"):  # fmt: skip
+    for path in (
+        "/projects/outsider/functions",
+        "/projects/outsider/functions/theirs/settings",
+        "/projects/outsider/keys",
+    ):
         assert web.get(path).status_code == 404
     assert web.post("/projects/outsider/functions/theirs/delete").status_code == 404
     assert Function.objects.filter(uid="theirs").exists()

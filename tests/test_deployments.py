@@ -175,12 +175,15 @@ def _bomb(tar):
     tar.addfile(info, _Zeros())
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (_traversal, "points outside the code directory"),
-    (_absolute, "has an absolute path"),
-    (_link_out, "points outside the code directory"),
-    (_bomb, "decompression bomb"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (_traversal, "points outside the code directory"),
+        (_absolute, "has an absolute path"),
+        (_link_out, "points outside the code directory"),
+        (_bomb, "decompression bomb"),
+    ],
+)
 def test_malicious_archives_fail_with_a_clear_log(functions, pyfn, extra, message, tmp_path):
     dep = upload(functions, "py", {"main.py": "x"}, extra=extra)
     failed = wait_deployment(functions, "py", dep.id)

@@ -27,8 +27,13 @@ def event_runs(function_id):
 
 
 def test_execution_create_event_starts_a_subscriber(functions):
-    deploy_echo(functions, "python-3.11", "listener", files={"main.py": LOGGER},
-                events=["functions.echo.executions.*.create"])  # fmt: skip
+    deploy_echo(
+        functions,
+        "python-3.11",
+        "listener",
+        files={"main.py": LOGGER},
+        events=["functions.echo.executions.*.create"],
+    )
     deploy_echo(functions, "python-3.11", "echo")
     source = functions.create_execution("echo", body="payload")
     run = wait_for(lambda: event_runs("listener"), 60)[0]
@@ -41,8 +46,13 @@ def test_execution_create_event_starts_a_subscriber(functions):
 
 
 def test_self_subscribed_function_does_not_loop(functions):
-    deploy_echo(functions, "python-3.11", "selfish", files={"main.py": LOGGER},
-                events=["functions.selfish.executions.*.update"])  # fmt: skip
+    deploy_echo(
+        functions,
+        "python-3.11",
+        "selfish",
+        files={"main.py": LOGGER},
+        events=["functions.selfish.executions.*.update"],
+    )
     first = functions.create_execution("selfish", xasync=True)
     wait_execution(functions, "selfish", first.id)
     triggered = wait_for(lambda: event_runs("selfish"), 60)[0]
@@ -93,8 +103,11 @@ def test_user_accounts_emit_events(functions):
 def test_subscriptions_are_validated(functions):
     from .helpers import expect_error
 
-    expect_error(lambda: functions.create("bad", "Bad", "python-3.11", events=["functions.*.nothing"]), 400,
-                 "general_argument_invalid")  # fmt: skip
+    expect_error(
+        lambda: functions.create("bad", "Bad", "python-3.11", events=["functions.*.nothing"]),
+        400,
+        "general_argument_invalid",
+    )
     assert functions.create(
         "ok", "Ok", "python-3.11", events=["functions.*.executions.*.create"]
     ).events

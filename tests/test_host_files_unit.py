@@ -89,13 +89,20 @@ def test_nothing_is_written_through_a_link(place):
     outside = str(place.outside)
     for members in (
         [(entry("link", tarfile.SYMTYPE, outside), None), (entry("link/pwned.txt"), b"x")],
-        [(entry("link", tarfile.SYMTYPE, outside), None), (entry("link/sub", tarfile.DIRTYPE), None)],
-        [(entry("link", tarfile.SYMTYPE, outside), None),
-         (entry("link/l2", tarfile.SYMTYPE, "/"), None)],
+        [
+            (entry("link", tarfile.SYMTYPE, outside), None),
+            (entry("link/sub", tarfile.DIRTYPE), None),
+        ],
+        [
+            (entry("link", tarfile.SYMTYPE, outside), None),
+            (entry("link/l2", tarfile.SYMTYPE, "/"), None),
+        ],
         [(entry("link", tarfile.SYMTYPE, outside + "/keep.txt"), None), (entry("link"), b"over")],
-        [(entry("link", tarfile.SYMTYPE, outside + "/keep.txt"), None),
-         (entry("hard", tarfile.LNKTYPE, "link"), None)],
-    ):  # fmt: skip
+        [
+            (entry("link", tarfile.SYMTYPE, outside + "/keep.txt"), None),
+            (entry("hard", tarfile.LNKTYPE, "link"), None),
+        ],
+    ):
         try:
             place(*members)
         except archives.UnsafeArchive:
@@ -192,9 +199,17 @@ def test_a_dripping_runtime_cannot_outlast_the_deadline(tmp_path):
 
 @pytest.mark.parametrize(
     "project, uid",
-    [("main", "../x"), ("main", "a/b"), ("main", "ok\n"), ("..", "ok"), ("main", ".hidden"),
-     ("main", ""), ("main", "x" * 37), ("ma\x00in", "ok")],
-)  # fmt: skip
+    [
+        ("main", "../x"),
+        ("main", "a/b"),
+        ("main", "ok\n"),
+        ("..", "ok"),
+        ("main", ".hidden"),
+        ("main", ""),
+        ("main", "x" * 37),
+        ("ma\x00in", "ok"),
+    ],
+)
 def test_storage_refuses_ids_that_are_not_ids(project, uid):
     with pytest.raises(storage.UnsafePath):
         storage.source_path(SimpleNamespace(project_id=project, uid=uid))

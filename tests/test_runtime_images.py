@@ -162,11 +162,28 @@ def built(runtime, tmp_path_factory):
             archive.add(work / name, arcname=name)
     output = owned_dir(work / "output")
     result = docker(
-        "run", "--rm", "--network", "host", "--user", "1000:1000", "--cap-drop", "ALL",
-        "--security-opt", "no-new-privileges", "-v", f"{source}:/tmp/code.tar.gz:ro",
-        "-v", f"{output}:/mnt/code", "-e", f"OPEN_RUNTIMES_ENTRYPOINT={spec['entrypoint']}",
-        runtime.image, "bash", "helpers/build.sh", spec["commands"], check=False,
-    )  # fmt: skip
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--user",
+        "1000:1000",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "-v",
+        f"{source}:/tmp/code.tar.gz:ro",
+        "-v",
+        f"{output}:/mnt/code",
+        "-e",
+        f"OPEN_RUNTIMES_ENTRYPOINT={spec['entrypoint']}",
+        runtime.image,
+        "bash",
+        "helpers/build.sh",
+        spec["commands"],
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[open-runtimes]" in result.stdout
     code = work / "code"
@@ -188,12 +205,36 @@ def started(runtime, code, work, env=None):
     environment.update(env or {})
     flags = [f"-e{key}={value}" for key, value in environment.items()]
     docker(
-        "run", "-d", "--name", name, "--network", "none", "--user", "1000:1000", "--read-only",
-        "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m", "--cap-drop", "ALL", "--security-opt",
-        "no-new-privileges", "--pids-limit", "100", "-m", "512m", "--cpus", "1",
-        "-v", f"{code}:/usr/local/server/src/function:ro", "-v", f"{logs}:/mnt/logs",
-        "-v", f"{sockets}:/var/run/opr", *flags, runtime.image,
-    )  # fmt: skip
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "none",
+        "--user",
+        "1000:1000",
+        "--read-only",
+        "--tmpfs",
+        "/tmp:rw,nosuid,nodev,size=64m",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--pids-limit",
+        "100",
+        "-m",
+        "512m",
+        "--cpus",
+        "1",
+        "-v",
+        f"{code}:/usr/local/server/src/function:ro",
+        "-v",
+        f"{logs}:/mnt/logs",
+        "-v",
+        f"{sockets}:/var/run/opr",
+        *flags,
+        runtime.image,
+    )
     try:
         sock = sockets / "server.sock"
         deadline = time.monotonic() + 10
@@ -219,9 +260,16 @@ def read_log(logs, log_id, kind):
 def test_request_fields_and_state(runtime, server):
     sock, _ = server
     status, headers, body = call(
-        sock, "/a/b?x=1&y=2&x=3&z", "POST", body=b'{"k":"v"}',
-        headers={"content-type": "application/json", "x-open-runtimes-extra": "hidden", "host": "h.test:8080"},
-    )  # fmt: skip
+        sock,
+        "/a/b?x=1&y=2&x=3&z",
+        "POST",
+        body=b'{"k":"v"}',
+        headers={
+            "content-type": "application/json",
+            "x-open-runtimes-extra": "hidden",
+            "host": "h.test:8080",
+        },
+    )
     assert status == 200 and headers["content-type"] == "application/json; charset=utf-8"
     data = json.loads(body)
     assert data["greeting"] == "hi" and data["built"].startswith(FUNCTIONS[runtime.id]["built"])

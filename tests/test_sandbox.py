@@ -39,8 +39,15 @@ def snapshot(root):
             digest = ""
             if stat.S_ISREG(info.st_mode):
                 digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-            found[path] = (info.st_mode, info.st_uid, info.st_gid, info.st_size,
-                           info.st_mtime_ns, info.st_ctime_ns, digest)  # fmt: skip
+            found[path] = (
+                info.st_mode,
+                info.st_uid,
+                info.st_gid,
+                info.st_size,
+                info.st_mtime_ns,
+                info.st_ctime_ns,
+                digest,
+            )
     return found
 
 
@@ -71,9 +78,17 @@ class Canary:
 
     def mounted_anywhere(self):
         ids = subprocess.run(
-            ["docker", "ps", "-aq", "--filter", f"label=functions.instance={containers.instance_id()}"],
-            capture_output=True, text=True, check=True,
-        ).stdout.split()  # fmt: skip
+            [
+                "docker",
+                "ps",
+                "-aq",
+                "--filter",
+                f"label=functions.instance={containers.instance_id()}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         if not ids:
             return []
         inspected = json.loads(subprocess.check_output(["docker", "inspect", *ids]))
@@ -323,9 +338,11 @@ def test_upload_ids_cannot_reach_other_folders(functions, outsider_functions, ra
         "x/../../y",
     ):
         response = raw.post(
-            "/functions/py/deployments", headers={"X-Appwrite-ID": upload_id},
-            data={"activate": "true"}, files={"code": ("code.tar.gz", archive)},
-        )  # fmt: skip
+            "/functions/py/deployments",
+            headers={"X-Appwrite-ID": upload_id},
+            data={"activate": "true"},
+            files={"code": ("code.tar.gz", archive)},
+        )
         assert response.status_code in (400, 404), (upload_id, response.text)
         assert response.json()["type"] in ("deployment_not_found", "general_argument_invalid")
     functions.delete("py")

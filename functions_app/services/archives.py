@@ -191,9 +191,12 @@ def _write_link(tree, parts, member):
             f'Build output link "{member.name}" does not name a file of the output.'
         )
     os.link(
-        target[-1], parts[-1], src_dir_fd=tree.folder(list(target[:-1])), dst_dir_fd=parent,
+        target[-1],
+        parts[-1],
+        src_dir_fd=tree.folder(list(target[:-1])),
+        dst_dir_fd=parent,
         follow_symlinks=False,
-    )  # fmt: skip
+    )
 
 
 def unpack_output(path, dest, limit):

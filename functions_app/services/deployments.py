@@ -46,7 +46,7 @@ def check_size(size):
 
 def receive(
     function, chunk, upload_id, activate, entrypoint, commands, type_="manual", origin=None
-):  # fmt: skip
+):
     """Store one chunk; the last one assembles the archive and queues the build.
     ``upload_id`` (``X-Appwrite-ID``) only ever resumes an unfinished upload of this function."""
     check_size(chunk.size)

@@ -186,12 +186,23 @@ def run_container(spec):
     socket. Returns :class:`Started`."""
     try:
         container = client().containers.create(
-            spec.image, command=spec.command, name=spec.name, environment=spec.environment,
-            labels=spec.labels, mounts=_mounts(spec), tmpfs=_tmpfs(spec), network_mode=spec.network,
-            read_only=True, user=spec.user, nano_cpus=int(spec.cpus * 1e9),
-            mem_limit=f"{int(spec.memory_mb)}m", memswap_limit=f"{int(spec.memory_mb)}m",
-            pids_limit=spec.pids, detach=True, **SECURITY,
-        )  # fmt: skip
+            spec.image,
+            command=spec.command,
+            name=spec.name,
+            environment=spec.environment,
+            labels=spec.labels,
+            mounts=_mounts(spec),
+            tmpfs=_tmpfs(spec),
+            network_mode=spec.network,
+            read_only=True,
+            user=spec.user,
+            nano_cpus=int(spec.cpus * 1e9),
+            mem_limit=f"{int(spec.memory_mb)}m",
+            memswap_limit=f"{int(spec.memory_mb)}m",
+            pids_limit=spec.pids,
+            detach=True,
+            **SECURITY,
+        )
     except sdk_errors.APIError as error:
         if error.status_code == 409:
             raise Conflict(f"Container {spec.name} already exists") from error
@@ -287,7 +298,12 @@ def list_containers(labels):
     except (sdk_errors.DockerException, requests.RequestException) as error:
         raise _wrap("Listing containers", error) from error
     return [
-        {"id": c.id, "name": c.name, "labels": c.labels, "running": c.status == "running",
-         "created": c.attrs.get("Created", "")}
+        {
+            "id": c.id,
+            "name": c.name,
+            "labels": c.labels,
+            "running": c.status == "running",
+            "created": c.attrs.get("Created", ""),
+        }
         for c in found
-    ]  # fmt: skip
+    ]

@@ -79,10 +79,17 @@ def listing(key, items, total=None):
 
 
 VCS_FIELDS = [
-    "providerRepositoryName", "providerRepositoryOwner", "providerRepositoryUrl", "providerCommitHash",
-    "providerCommitAuthorUrl", "providerCommitAuthor", "providerCommitMessage", "providerCommitUrl",
-    "providerBranch", "providerBranchUrl",
-]  # fmt: skip
+    "providerRepositoryName",
+    "providerRepositoryOwner",
+    "providerRepositoryUrl",
+    "providerCommitHash",
+    "providerCommitAuthorUrl",
+    "providerCommitAuthor",
+    "providerCommitMessage",
+    "providerCommitUrl",
+    "providerBranch",
+    "providerBranchUrl",
+]
 
 
 def deployment(dep, chunks=False):

@@ -155,9 +155,12 @@ def _exhausted(chain, project_id, event, skipped):
         logger.warning(
             "Event budget exhausted: chain %s of project %s has started its %d event executions; "
             "no more are created for it (%s not started for %s).",
-            chain, project_id, settings.FUNCTIONS_EVENT_BUDGET,
-            ", ".join(function.uid for function in skipped), event,
-        )  # fmt: skip
+            chain,
+            project_id,
+            settings.FUNCTIONS_EVENT_BUDGET,
+            ", ".join(function.uid for function in skipped),
+            event,
+        )
 
 
 def prune_chains(now=None):
@@ -185,10 +188,19 @@ def _start(function, event, payload, user_id, depth, chain):
         "x-appwrite-user-id": user_id,
     }
     execution = Execution.objects.create(
-        project_id=function.project_id, function=function, uid=unique_id(), trigger="event", status="waiting",
-        request_method="POST", request_path="/", request_headers=[{"name": "content-type", "value": "application/json"}],
-        request_body=json.dumps(payload).encode(), runtime_headers=headers, user_id=user_id, event_depth=depth,
+        project_id=function.project_id,
+        function=function,
+        uid=unique_id(),
+        trigger="event",
+        status="waiting",
+        request_method="POST",
+        request_path="/",
+        request_headers=[{"name": "content-type", "value": "application/json"}],
+        request_body=json.dumps(payload).encode(),
+        runtime_headers=headers,
+        user_id=user_id,
+        event_depth=depth,
         event_chain=chain,
-    )  # fmt: skip
+    )
     enqueue.execution(execution)
     return execution

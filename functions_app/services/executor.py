@@ -172,8 +172,10 @@ def _timed_out(runtime, started, wall_limit, timeout):
     if wall_limit is not None and elapsed >= wall_limit - 0.05:
         result = failure(
             "Synchronous function execution timed out. Use asynchronous execution instead, or ensure the "
-            "execution duration doesn't exceed 30 seconds.", 408, started,
-        )  # fmt: skip
+            "execution duration doesn't exceed 30 seconds.",
+            408,
+            started,
+        )
         result.sync_timeout = True
         return result
     return failure(
@@ -305,7 +307,7 @@ def container_spec(function, deployment, name):
         "OPEN_RUNTIMES_CPUS": f"{spec.cpus:g}",
         "OPEN_RUNTIMES_MEMORY": str(spec.memory),
         "CI": "true",
-    }  # fmt: skip
+    }
     binds = [Bind(str(code), "/usr/local/server/src/function")]
     if settings.API_SOCKET.exists():
         binds.append(Bind(str(settings.API_SOCKET.parent), API_DIR))

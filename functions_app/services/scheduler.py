@@ -74,9 +74,15 @@ def _claim_tick(function, now):
 
 def _start_scheduled(function):
     execution = Execution.objects.create(
-        project_id=function.project_id, function=function, uid=unique_id(), trigger="schedule",
-        status="waiting", request_method="POST", request_path="/", runtime_headers={"x-appwrite-event": ""},
-    )  # fmt: skip
+        project_id=function.project_id,
+        function=function,
+        uid=unique_id(),
+        trigger="schedule",
+        status="waiting",
+        request_method="POST",
+        request_path="/",
+        runtime_headers={"x-appwrite-event": ""},
+    )
     enqueue.execution(execution)
     return execution
 

@@ -44,9 +44,12 @@ def get_deployment(function, deployment_id):
 def detail_url(function, deployment):
     return reverse(
         "console:deployment",
-        kwargs={"project_id": function.project_id, "function_id": function.uid,
-                "deployment_id": deployment.uid},
-    )  # fmt: skip
+        kwargs={
+            "project_id": function.project_id,
+            "function_id": function.uid,
+            "deployment_id": deployment.uid,
+        },
+    )
 
 
 @function_view
