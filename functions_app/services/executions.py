@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -134,19 +135,34 @@ def new_execution(function, request, status, scheduled_at=None, chain=""):
     )  # fmt: skip
 
 
+def user_jwt(function, user_id):
+    """A JWT for the user the run is for, good in the function's project only. Never for an
+    account that administers projects (a member of this one, or staff), whatever caused the run:
+    function code is not trusted with an admin's identity."""
+    if not user_id:
+        return ""
+    plain_user = (
+        get_user_model()
+        .objects.filter(pk=user_id, is_active=True, is_staff=False, is_superuser=False)
+        .exclude(projects=function.project_id)
+    )
+    if not plain_user.exists():
+        return ""
+    return keys.mint_user_jwt(user_id, function.project_id, function.timeout + 60)
+
+
 def runtime_headers(function, execution, request):
     """What the function sees: the caller's headers with Appwrite's ``x-appwrite-*`` over them."""
-    user_jwt = keys.mint_user_jwt(request.user_id, function.timeout + 60) if request.user_id else ""
     headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in FRAMING_HEADERS}
     headers.update({
         "x-appwrite-execution-id": execution.uid,
         "x-appwrite-key": keys.mint_dynamic_key(
-            function.project_id, function.scopes, function.timeout + 60, execution.uid,
-            execution.event_chain,
+            function.project_id, function.pk, function.scopes, function.timeout + 60,
+            execution.uid, execution.event_chain,
         ),
         "x-appwrite-trigger": execution.trigger,
         "x-appwrite-user-id": request.user_id,
-        "x-appwrite-user-jwt": user_jwt,
+        "x-appwrite-user-jwt": user_jwt(function, request.user_id),
         "x-appwrite-country-code": "",
         "x-appwrite-continent-code": "",
         "x-appwrite-continent-eu": "false",
