@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from .api.auth import ADMIN_SCOPES, Caller
 from .api.functions import function_fields
 from .errors import AppwriteError
-from .models import ApiKey, Deployment, Execution, Function, Project, Team, Variable
+from .models import ApiKey, Deployment, Execution, Function, Project, Rule, Team, Variable
 from .services import deployments, documents, events, executions, functions, variables
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -237,6 +237,27 @@ class FunctionAdmin(ProjectLink, admin.ModelAdmin):
             list_link(Execution, "executions", function__id__exact=obj.pk),
             list_link(Variable, "variables", function__id__exact=obj.pk),
         )
+
+
+@admin.register(Rule)
+class RuleAdmin(FunctionLinks, admin.ModelAdmin):
+    """Read-only: a rule is created with its function and deleted with it."""
+
+    list_display = ("domain", "project_link", "function_link", "created_at")
+    list_filter = ("project",)
+    search_fields = ("domain", "function__uid", "project__id")
+    list_select_related = ("function", "project")
+    fields = ("domain", "project_link", "function_link", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # -- variables ------------------------------------------------------------------------------
