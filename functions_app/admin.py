@@ -363,18 +363,13 @@ class DeploymentAdmin(FunctionLinks, admin.ModelAdmin):
 # -- executions -----------------------------------------------------------------------------
 
 
-def client_ip(execution):
-    stored = {h["name"]: h["value"] for h in execution.request_headers}
-    return stored.get("x-appwrite-client-ip", "")
-
-
 def rerun(request, execution):
     """A new execution with the same request, queued as ``POST .../executions`` (async) would."""
     function = execution.function
     same = executions.Request(
         method=execution.request_method, path=execution.request_path,
         headers=dict(execution.runtime_headers), body=bytes(execution.request_body),
-        trigger=execution.trigger, user_id=execution.user_id, client_ip=client_ip(execution),
+        trigger=execution.trigger, user_id=execution.user_id, client_ip=execution.client_ip,
     )  # fmt: skip
     caller = admin_caller(request, function.project)
     copy, _ = executions.create_http_execution(caller, function, same, True, None)

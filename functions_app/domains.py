@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from .errors import AppwriteError
-from .services import executions, rules
+from .services import executions, headers, rules
 
 PAGES = {
     "rule_not_found": ("Nothing is here yet", "Start with this domain", "/"),
@@ -59,11 +59,9 @@ def serve(request, host):
 
 
 def incoming(request):
-    path = request.get_full_path()
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    headers.pop("x-appwrite-user-jwt", None)
     return executions.Request(
-        method=request.method, path=path, headers=headers, body=request.body,
+        method=request.method, path=request.get_full_path(),
+        headers=headers.from_caller(request.headers), body=request.body,
         client_ip=request.META.get("REMOTE_ADDR", ""),
     )  # fmt: skip
 

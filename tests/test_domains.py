@@ -1,6 +1,7 @@
 """Function domains: raw request in, raw response out, HTML router errors."""
 
 import json
+import uuid
 from urllib.parse import urlparse
 
 import pytest
@@ -14,6 +15,7 @@ from functions_app.models import ApiKey, Execution, Function, Project, Rule
 
 from .conftest import make_client
 from .deploy import deploy_echo
+from .helpers import assert_never_stored
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
 
@@ -155,3 +157,27 @@ def test_migration_gives_existing_functions_a_rule(project):
     )
     assert first == "old-one-main.functions.localhost"
     assert second.startswith("old-one-main-") and second != first
+
+
+def test_spoofed_platform_headers_and_credentials_on_a_domain(functions, live_server):
+    deploy_echo(functions, "python-3.11")
+    secrets = {name: f"{name}-{uuid.uuid4().hex}" for name in ("auth", "cookie", "key", "jwt")}
+    sent = {
+        "X-Appwrite-Event": "users.fake.create",
+        "x-appwrite-user-id": "admin",
+        "X-Appwrite-User-JWT": secrets["jwt"],
+        "X-Appwrite-Execution-Id": "forged",
+        "X-Appwrite-Key": secrets["key"],
+        "Authorization": f"Bearer {secrets['auth']}",
+        "Cookie": f"sid={secrets['cookie']}",
+    }
+    response = domain_get(live_server, "echo-main", "/", headers=sent)
+    seen = json.loads(response.content)["headers"]
+    assert "x-appwrite-event" not in seen
+    assert (seen["x-appwrite-user-id"], seen["x-appwrite-user-jwt"]) == ("", "")
+    assert seen["x-appwrite-execution-id"] == response.headers["x-appwrite-execution-id"]
+    assert seen["x-appwrite-key"].startswith("dynamic_")
+    assert seen["authorization"] == sent["Authorization"] and seen["cookie"] == sent["Cookie"]
+    execution = Execution.objects.get(uid=response.headers["x-appwrite-execution-id"])
+    assert execution.status == "completed" and "x-appwrite-event" not in execution.runtime_headers
+    assert_never_stored(*secrets.values(), seen["x-appwrite-key"])

@@ -13,18 +13,8 @@ from .. import roles
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Deployment, Execution
-from . import enqueue, events, executor, functions, keys, sync_slots, workers
+from . import enqueue, events, executor, functions, headers, keys, sync_slots, workers
 
-REQUEST_HEADER_ALLOWLIST = (
-    "content-type",
-    "agent",
-    "content-length",
-    "host",
-    "x-appwrite-client-ip",
-)
-RESPONSE_HEADER_ALLOWLIST = ("content-type", "content-length")
-# Set by our own HTTP client from the body; a caller's value could only break the framing.
-FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection", "keep-alive", "upgrade")
 LOG_LIMIT = 1_000_000
 logger = logging.getLogger(__name__)
 NO_DEPLOYMENT = (
@@ -120,16 +110,13 @@ def caller_roles(caller):
 
 
 def new_execution(function, request, status, scheduled_at=None, chain=""):
-    stored = [
-        (k.lower(), v) for k, v in request.headers.items() if k.lower() in REQUEST_HEADER_ALLOWLIST
-    ]
-    if request.client_ip:
-        stored.append(("x-appwrite-client-ip", request.client_ip))
+    """The row for a run: only the storable part of the caller's headers is kept."""
+    listed = headers.request_list(request.headers, request.client_ip)
     return Execution(
         project_id=function.project_id, function=function, uid=unique_id(), status=status,
         trigger="schedule" if scheduled_at else request.trigger, request_method=request.method,
-        request_path=request.path, request_headers=[{"name": k, "value": v} for k, v in stored],
-        request_body=request.body, runtime_headers=request.headers, scheduled_at=scheduled_at,
+        request_path=request.path, request_headers=listed, request_body=request.body,
+        runtime_headers=headers.storable(request.headers), scheduled_at=scheduled_at,
         user_id=request.user_id, permissions=[f'read("user:{request.user_id}")'] if request.user_id else [],
         event_chain=chain or unique_id(),
     )  # fmt: skip
@@ -152,9 +139,9 @@ def user_jwt(function, user_id):
 
 
 def runtime_headers(function, execution, request):
-    """What the function sees: the caller's headers with Appwrite's ``x-appwrite-*`` over them."""
-    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in FRAMING_HEADERS}
-    headers.update({
+    """What the function sees: the caller's headers, and the platform's ``x-appwrite-*``."""
+    seen = headers.from_caller(request.headers)
+    seen.update({
         "x-appwrite-execution-id": execution.uid,
         "x-appwrite-key": keys.mint_dynamic_key(
             function.project_id, function.pk, function.scopes, function.timeout + 60,
@@ -168,32 +155,29 @@ def runtime_headers(function, execution, request):
         "x-appwrite-continent-eu": "false",
     })  # fmt: skip
     if request.client_ip:
-        headers["x-appwrite-client-ip"] = request.client_ip
+        seen["x-appwrite-client-ip"] = request.client_ip
     if request.event is not None:
-        headers["x-appwrite-event"] = request.event
-    return headers
+        seen["x-appwrite-event"] = request.event
+    return seen
 
 
 def run(function, deployment, execution, request, wall_limit=None):
     """Run in the deployment's warm container and record the outcome. Returns the result."""
-    headers = runtime_headers(function, execution, request)
     result = executor.execute(
         function,
         deployment,
         request.method,
         request.path,
-        headers,
+        runtime_headers(function, execution, request),
         request.body,
         function.timeout,
         wall_limit,
     )
     logged = function.logging
-    stored_headers = [
-        {"name": k, "value": v} for k, v in result.headers if k in RESPONSE_HEADER_ALLOWLIST
-    ]  # fmt: skip
     execution.finish(
-        result.status_code, stored_headers, truncate(result.logs) if logged else "",
-        truncate(result.errors, "Errors") if logged else "", result.duration, deployment.uid,
+        result.status_code, headers.response_list(result.headers),
+        truncate(result.logs) if logged else "", truncate(result.errors, "Errors") if logged else "",
+        result.duration, deployment.uid,
     )  # fmt: skip
     return result
 
@@ -264,7 +248,7 @@ def run_queued(execution_pk):
     request = Request(
         method=execution.request_method, path=execution.request_path, headers=dict(execution.runtime_headers),
         body=bytes(execution.request_body), trigger=execution.trigger, user_id=execution.user_id,
-        event=execution.runtime_headers.get("x-appwrite-event", ""),
+        client_ip=execution.client_ip, event=execution.runtime_headers.get("x-appwrite-event", ""),
     )  # fmt: skip
     try:
         deployment = active_deployment(function)
