@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from .api.auth import ADMIN_SCOPES, Caller
 from .api.functions import function_fields
 from .errors import AppwriteError
-from .models import ApiKey, Deployment, Execution, Function, Project, Team, Variable
+from .models import ApiKey, Deployment, Execution, Function, Project, Rule, Team, Variable
 from .services import deployments, documents, events, executions, functions, variables
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -239,6 +239,27 @@ class FunctionAdmin(ProjectLink, admin.ModelAdmin):
         )
 
 
+@admin.register(Rule)
+class RuleAdmin(FunctionLinks, admin.ModelAdmin):
+    """Read-only: a rule is created with its function and deleted with it."""
+
+    list_display = ("domain", "project_link", "function_link", "created_at")
+    list_filter = ("project",)
+    search_fields = ("domain", "function__uid", "project__id")
+    list_select_related = ("function", "project")
+    fields = ("domain", "project_link", "function_link", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 # -- variables ------------------------------------------------------------------------------
 
 
@@ -342,18 +363,13 @@ class DeploymentAdmin(FunctionLinks, admin.ModelAdmin):
 # -- executions -----------------------------------------------------------------------------
 
 
-def client_ip(execution):
-    stored = {h["name"]: h["value"] for h in execution.request_headers}
-    return stored.get("x-appwrite-client-ip", "")
-
-
 def rerun(request, execution):
     """A new execution with the same request, queued as ``POST .../executions`` (async) would."""
     function = execution.function
     same = executions.Request(
         method=execution.request_method, path=execution.request_path,
         headers=dict(execution.runtime_headers), body=bytes(execution.request_body),
-        trigger=execution.trigger, user_id=execution.user_id, client_ip=client_ip(execution),
+        trigger=execution.trigger, user_id=execution.user_id, client_ip=execution.client_ip,
     )  # fmt: skip
     caller = admin_caller(request, function.project)
     copy, _ = executions.create_http_execution(caller, function, same, True, None)

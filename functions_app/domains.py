@@ -1,14 +1,14 @@
-"""Function domains: ``<functionId>.<FUNCTIONS_DOMAIN>`` (or ``<functionId>.<projectId>.<...>``
-when several projects use the same function ID) runs the function with the raw request and
-answers with its raw response. Router errors are HTML pages, as on Appwrite."""
+"""Function domains: a function's rule domain (``<functionId>-<projectId>.<FUNCTIONS_DOMAIN>``,
+see ``services/rules.py``) or ``<functionId>.<projectId>.<FUNCTIONS_DOMAIN>`` runs the function
+with the raw request and answers with its raw response. Router errors are HTML pages, as on
+Appwrite."""
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from .errors import AppwriteError
-from .models import Function
-from .services import executions
+from .services import executions, headers, rules
 
 PAGES = {
     "rule_not_found": ("Nothing is here yet", "Start with this domain", "/"),
@@ -41,24 +41,14 @@ def function_domain_middleware(get_response):
                 "general_access_forbidden", "This domain cannot be used for security reasons. Please use any subdomain instead."
             ))  # fmt: skip
         if host.endswith("." + domain):
-            return serve(request, host[: -len(domain) - 1])
+            return serve(request, host)
         return get_response(request)
 
     return middleware
 
 
-def find_function(label):
-    parts = label.split(".")
-    functions = Function.objects.filter(uid=parts[0]).select_related("project")
-    if len(parts) == 2:
-        functions = functions.filter(project_id=parts[1])
-    elif len(parts) > 2:
-        return None
-    return functions.order_by("id").first()
-
-
-def serve(request, label):
-    function = find_function(label)
+def serve(request, host):
+    function = rules.find_function(host)
     if function is None:
         return error_page(AppwriteError("rule_not_found"))
     try:
@@ -69,11 +59,9 @@ def serve(request, label):
 
 
 def incoming(request):
-    path = request.get_full_path()
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    headers.pop("x-appwrite-user-jwt", None)
     return executions.Request(
-        method=request.method, path=path, headers=headers, body=request.body,
+        method=request.method, path=request.get_full_path(),
+        headers=headers.from_caller(request.headers), body=request.body,
         client_ip=request.META.get("REMOTE_ADDR", ""),
     )  # fmt: skip
 

@@ -1,5 +1,7 @@
 import pytest
 from appwrite.exception import AppwriteException
+from django.apps import apps
+from django.db import connection
 
 
 def expect_error(call, code, type_, message=None):
@@ -21,3 +23,28 @@ def expect_raw_error(response, code, type_, message=None):
     if message is not None:
         assert body["message"] == message
     return body
+
+
+def stored_tables():
+    """Every table of the database: each model's (ours, Django's, django-q's) and any other."""
+    tables = set(connection.introspection.table_names())
+    models = {m._meta.db_table for m in apps.get_models(include_auto_created=True)}
+    assert models <= tables, models - tables
+    return sorted(tables)
+
+
+def assert_never_stored(*secrets):
+    """No column of any row of any table holds any of ``secrets`` (as text or bytes)."""
+    assert secrets and all(secrets)
+    with connection.cursor() as cursor:
+        for table in stored_tables():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            for row in cursor.fetchall():
+                for value in row:
+                    data = (
+                        bytes(value)
+                        if isinstance(value, bytes | memoryview)
+                        else str(value).encode()
+                    )
+                    for secret in secrets:
+                        assert secret.encode() not in data, f"{secret!r} stored in {table}: {row!r}"

@@ -267,3 +267,19 @@ def test_usage_timestamps_are_untouched_by_viewing(staff, project):
     before = Function.objects.get(pk=function.pk).updated_at
     staff.get(f"/admin/functions_app/function/{function.pk}/change/")
     assert Function.objects.get(pk=function.pk).updated_at == before <= timezone.now()
+
+
+def test_rules_are_listed_read_only(staff, project):
+    function = make_function(project, "My.Func")
+    rule = function.rules.get()
+    page = staff.get("/admin/functions_app/rule/").text
+    assert "my-func-main.functions.localhost" in page
+    assert f"/admin/functions_app/function/{function.pk}/change/" in page
+    assert staff.get("/admin/functions_app/rule/add/").status_code == 403
+    detail = staff.get(f"/admin/functions_app/rule/{rule.pk}/change/")
+    assert detail.status_code == 200 and 'name="domain"' not in detail.text
+    assert (
+        staff.post(f"/admin/functions_app/rule/{rule.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert function.rules.get() == rule

@@ -9,7 +9,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from functions_app.models import ApiKey
+from functions_app.api.functions import function_fields
+from functions_app.models import ApiKey, Function
+from functions_app.services import functions as function_service
 from functions_app.services import keys
 
 from .conftest import make_client
@@ -122,22 +124,105 @@ def test_session_of_a_non_member_has_user_scopes(live_server, project, outsider_
     )
 
 
+def make_function(project, function_id="fn"):
+    return function_service.create_function(
+        project, function_id, function_fields({"name": "Fn", "runtime": "python-3.11"}, True)
+    )
+
+
 def test_dynamic_keys(live_server, project, outsider_project):
-    good = keys.mint_dynamic_key(project.id, ["functions.read"], 60)
-    assert sdk(live_server, project.id, good).list().total == 0
+    function = make_function(project)
+    good = keys.mint_dynamic_key(project.id, function.pk, ["functions.read"], 60)
+    assert sdk(live_server, project.id, good).list().total == 1
     expect_error(
         lambda: sdk(live_server, project.id, good).create("x", "X", Runtime.PYTHON_3_11),
         401,
         "general_unauthorized_scope",
     )
-    foreign = keys.mint_dynamic_key(outsider_project.id, ["functions.read"], 60)
+    foreign = keys.mint_dynamic_key(outsider_project.id, function.pk, ["functions.read"], 60)
     expect_error(
         lambda: sdk(live_server, project.id, foreign).list(), 401, "general_unauthorized_scope"
     )
-    expired = keys.mint_dynamic_key(project.id, ["functions.read"], -1)
+    expired = keys.mint_dynamic_key(project.id, function.pk, ["functions.read"], -1)
     expect_error(lambda: sdk(live_server, project.id, expired).list(), 401, "project_key_expired")
     expect_error(
         lambda: sdk(live_server, project.id, "dynamic_garbage").list(),
         401,
         "general_unauthorized_scope",
     )
+
+
+def test_dynamic_key_dies_with_its_function(live_server, project, functions):
+    function = make_function(project, "doomed")
+    key = keys.mint_dynamic_key(project.id, function.pk, ["functions.read"], 60)
+    with_key = sdk(live_server, project.id, key)
+    assert [f.id for f in with_key.list().functions] == ["doomed"]
+    functions.delete("doomed")
+    guest = 'User (role: guests) missing scopes (["functions.read"])'
+    expect_error(lambda: with_key.list(), 401, "general_unauthorized_scope", guest)
+    functions.create("doomed", "Doomed again", Runtime.PYTHON_3_11)  # same ID, new function
+    expect_error(lambda: with_key.list(), 401, "general_unauthorized_scope", guest)
+    fresh = keys.mint_dynamic_key(
+        project.id, Function.objects.get(uid="doomed").pk, ["functions.read"], 60
+    )
+    assert sdk(live_server, project.id, fresh).get("doomed").name == "Doomed again"
+
+
+def jwt_sdk(live_server, project_id, jwt):
+    return Functions(make_client(live_server.url, project_id).set_jwt(jwt))
+
+
+def test_user_jwt_is_good_in_its_own_project_only(live_server, project, outsider_project):
+    user = get_user_model().objects.create_user("jo", "jo@example.com", "pw-123456")
+    jwt = keys.mint_user_jwt(str(user.pk), project.id, 60)
+    expect_error(
+        lambda: jwt_sdk(live_server, project.id, jwt).list(),
+        401,
+        "general_unauthorized_scope",
+        'jo@example.com (role: users) missing scopes (["functions.read"])',
+    )
+    expect_error(
+        lambda: jwt_sdk(live_server, outsider_project.id, jwt).list(), 401, "user_jwt_invalid"
+    )
+    response = requests.get(
+        f"{live_server.url}/v1/functions", headers={"X-Appwrite-JWT": jwt}, timeout=10
+    )
+    expect_raw_error(response, 401, "user_jwt_invalid")  # no project named: no project to act in
+
+
+def test_member_jwt_acts_with_the_users_role(live_server, project):
+    user = get_user_model().objects.create_user("owner", "owner@example.com", "pw-123456")
+    project.members.add(user)
+    jwt = keys.mint_user_jwt(str(user.pk), project.id, 60)
+    expect_error(
+        lambda: jwt_sdk(live_server, project.id, jwt).create("x", "X", Runtime.PYTHON_3_11),
+        401,
+        "general_unauthorized_scope",
+        'owner@example.com (role: users) missing scopes (["functions.write"])',
+    )
+    assert not Function.objects.exists()
+    browser = DjangoClient()  # a console session cookie alongside does not lift the JWT
+    browser.force_login(user)
+    response = requests.get(
+        f"{live_server.url}/v1/functions", timeout=10,
+        headers={"X-Appwrite-Project": project.id, "X-Appwrite-JWT": jwt},
+        cookies={"sessionid": browser.cookies["sessionid"].value},
+    )  # fmt: skip
+    expect_raw_error(response, 401, "general_unauthorized_scope")
+
+
+def test_tokens_of_one_kind_are_refused_as_the_other(live_server, project):
+    user = get_user_model().objects.create_user("kim", "kim@example.com", "pw-123456")
+    function = make_function(project)
+    jwt = keys.mint_user_jwt(str(user.pk), project.id, 60)
+    dynamic = keys.mint_dynamic_key(project.id, function.pk, ["functions.read"], 60)
+    assert sdk(live_server, project.id, dynamic).list().total == 1
+    expect_error(
+        lambda: sdk(live_server, project.id, "dynamic_" + jwt).list(),
+        401,
+        "general_unauthorized_scope",
+        'User (role: guests) missing scopes (["functions.read"])',
+    )
+    for token in (dynamic, dynamic.removeprefix("dynamic_")):
+        expect_error(lambda t=token: jwt_sdk(live_server, project.id, t).list(), 401,
+                     "user_jwt_invalid")  # fmt: skip

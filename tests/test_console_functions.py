@@ -104,12 +104,27 @@ def test_list_searches_filters_and_pages(console, project):
     expect(rows.first).to_contain_text("Worker 03")
 
 
+def test_function_pages_show_the_rule_domain(console, project, outsider_project):
+    service.create_function(
+        outsider_project,
+        "My.Func",
+        function_fields({"name": "Theirs", "runtime": "python-3.11"}, True),
+    )  # created first: the same ID elsewhere changes nothing for ours
+    make_function(project, "My.Func", execute=["any"])
+    port = console.url.split(":")[2].split("/")[0]
+    url = f"http://my-func-main.functions.localhost:{port}"
+    assert Function.objects.get(project=project, uid="My.Func").rules.get().domain in url
+    console.goto(f"{BASE}/My.Func/settings")
+    expect(console.locator("#settings-domain")).to_have_text(url)
+    expect(console.locator("#function-domain")).to_have_attribute("href", url)
+
+
 def test_settings_change_the_schedule_and_show_the_next_runs(console, project, raw):
     make_function(project, "cron", execute=["any"], events=["users.*.create"], timeout=30)
     console.goto(f"{BASE}/cron/settings")
     expect(console.locator("#next-runs")).to_contain_text("No schedule")
     expect(console.locator("#settings-domain")).to_have_text(
-        f"http://cron.functions.localhost:{console.url.split(':')[2].split('/')[0]}"
+        f"http://cron-main.functions.localhost:{console.url.split(':')[2].split('/')[0]}"
     )
     console.get_by_label("Schedule (cron, UTC)").fill("30 9 * * 1")
     console.get_by_label("Events (one per line)").fill("")  # PUT semantics: now none

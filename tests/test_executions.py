@@ -1,6 +1,7 @@
 """Executions in real containers, in both runtimes, through the official SDK."""
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from functions_app.services import docker, executor
 
 from .conftest import make_client
 from .deploy import deploy_echo, wait_execution
-from .helpers import expect_error, expect_raw_error
+from .helpers import assert_never_stored, expect_error, expect_raw_error
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
 RUNTIMES = ["python-3.11", "node-18.0"]
@@ -252,3 +253,66 @@ def test_maintenance_fails_executions_whose_worker_died(functions):
     assert report["executions_failed"] == [ex.id]
     stored = functions.get_execution("echo", ex.id)
     assert stored.status.value == "failed" and "interrupted" in stored.errors
+
+
+PLATFORM_SEEN = """
+import json
+
+
+def main(context):
+    seen = {k: v for k, v in context.req.headers.items() if k.startswith("x-appwrite-")}
+    context.log(json.dumps({k: seen.get(k) for k in ("x-appwrite-event", "x-appwrite-user-id",
+                "x-appwrite-user-jwt", "x-appwrite-client-ip", "x-appwrite-trigger")}))
+    return context.res.json(seen)
+"""
+SPOOFED = {
+    "X-Appwrite-Event": "users.fake.create",
+    "X-Appwrite-User-Id": "admin",
+    "X-APPWRITE-USER-JWT": "forged",
+    "X-Appwrite-Client-Ip": "6.6.6.6",
+    "X-Appwrite-Trigger": "schedule",
+}
+
+
+def test_spoofed_platform_headers_are_replaced(functions):
+    deploy_echo(functions, "python-3.11", "spoof", files={"main.py": PLATFORM_SEEN})
+    ex = functions.create_execution("spoof", headers=SPOOFED)
+    seen = json.loads(ex.responsebody)
+    assert "x-appwrite-event" not in seen  # a synchronous API run has no event
+    assert (seen["x-appwrite-user-id"], seen["x-appwrite-user-jwt"]) == ("", "")
+    assert (seen["x-appwrite-trigger"], seen["x-appwrite-client-ip"]) == ("http", "127.0.0.1")
+    assert (
+        seen["x-appwrite-key"].startswith("dynamic_") and seen["x-appwrite-execution-id"] == ex.id
+    )
+    assert {h.name: h.value for h in ex.requestheaders} == {"x-appwrite-client-ip": "127.0.0.1"}
+    queued = functions.create_execution("spoof", headers=SPOOFED, xasync=True)
+    done = wait_execution(functions, "spoof", queued.id)
+    logged = json.loads(done.logs.strip().splitlines()[0])
+    assert logged == {"x-appwrite-event": "", "x-appwrite-user-id": "", "x-appwrite-user-jwt": "",
+                      "x-appwrite-client-ip": "127.0.0.1", "x-appwrite-trigger": "http"}  # fmt: skip
+    expect_error(
+        lambda: functions.create_execution("spoof", headers={"x-appwrite-event": "x"}),
+        400,
+        "general_argument_invalid",
+    )  # lowercase is refused outright, as on Appwrite
+
+
+def test_credentials_reach_a_synchronous_run_and_are_never_stored(functions, raw, key):
+    deploy_echo(functions, "python-3.11")
+    secrets = {name: f"{name}-{uuid.uuid4().hex}" for name in ("auth", "cookie", "key", "kept")}
+    sent = {
+        "Authorization": f"Bearer {secrets['auth']}",
+        "Cookie": f"sid={secrets['cookie']}",
+        "X-Appwrite-Key": secrets["key"],
+        "x-kept": secrets["kept"],
+    }
+    ex = functions.create_execution("echo", headers=sent)
+    seen = json.loads(ex.responsebody)["headers"]
+    assert seen["authorization"] == sent["Authorization"] and seen["cookie"] == sent["Cookie"]
+    assert seen["x-appwrite-key"].startswith("dynamic_") and secrets["key"] not in json.dumps(seen)
+    queued = functions.create_execution("echo", headers=sent, xasync=True)
+    assert wait_execution(functions, "echo", queued.id).status.value == "completed"
+    with pytest.raises(AssertionError):  # what may be kept is found: the check can fail
+        assert_never_stored(secrets["kept"])
+    assert_never_stored(secrets["auth"], secrets["cookie"], secrets["key"], key,
+                        seen["x-appwrite-key"])  # fmt: skip

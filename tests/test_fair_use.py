@@ -57,7 +57,7 @@ import urllib.request
 def main(context):
     depth = int(context.req.query.get("depth", "0"))
     request = urllib.request.Request(f"http://127.0.0.1:3080/?depth={depth + 1}",
-                                     headers={"host": "selfcall.functions.localhost"})
+                                     headers={"host": "selfcall-main.functions.localhost"})
     try:
         with urllib.request.urlopen(request, timeout=50) as response:
             inner = response.read().decode()
@@ -228,7 +228,7 @@ def test_synchronous_executions_are_capped_per_process_and_project(
         response, took = guest_call(live_server, project_id, "/", [])
         assert response.status_code == 429 and took < 5
     domain = requests.get(live_server.url, timeout=30,
-                          headers={"Host": f"slow.functions.localhost:{urlparse(live_server.url).port}"})  # fmt: skip
+                          headers={"Host": f"slow-main.functions.localhost:{urlparse(live_server.url).port}"})  # fmt: skip
     assert domain.status_code == 429 and "Too many requests" in domain.text
     listed = raw.get("/functions")  # the API answers meanwhile
     assert listed.status_code == 200 and [f["$id"] for f in listed.json()["functions"]] == ["slow"]
@@ -248,7 +248,7 @@ def test_a_function_calling_its_own_domain_cannot_take_every_slot(
     settings.FUNCTIONS_SYNC_CONCURRENCY, settings.FUNCTIONS_SYNC_PROJECT_CONCURRENCY = 3, 2
     deploy_echo(functions, "python-3.11", "selfcall", files={"main.py": SELF_CALL}, timeout=60)
     port = urlparse(live_server.url).port
-    response = requests.get(live_server.url, headers={"Host": f"selfcall.functions.localhost:{port}"},
+    response = requests.get(live_server.url, headers={"Host": f"selfcall-main.functions.localhost:{port}"},
                             timeout=60)  # fmt: skip
     assert response.status_code == 200 and response.text == "0>1>refused:429"
     assert sync_slots.running() == 0 and raw.get("/functions").status_code == 200

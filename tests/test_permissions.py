@@ -58,7 +58,7 @@ def test_dynamic_key_scope_and_expiry(functions, live_server, monkeypatch):
     deploy_echo(functions, "python-3.11", scopes=["functions.read"], timeout=5)
     seen = json.loads(functions.create_execution("echo").responsebody)
     key = seen["headers"]["x-appwrite-key"]
-    payload = keys.decode_jwt(key.removeprefix("dynamic_"))
+    payload = keys.decode_jwt(key.removeprefix("dynamic_"), keys.DYNAMIC)
     assert payload["scopes"] == ["functions.read"] and payload["exp"] - payload["iat"] == 65
     with_key = Functions(make_client(live_server.url, "main", key))
     assert with_key.get("echo").id == "echo"
@@ -79,7 +79,9 @@ def test_builds_receive_a_dynamic_key(functions):
     )
     logs = wait_deployment(functions, "keyed", dep.id).buildlogs
     key = logs.split("KEY=", 1)[1].split()[0]
-    assert keys.decode_jwt(key.removeprefix("dynamic_"))["scopes"] == ["functions.read"]
+    assert keys.decode_jwt(key.removeprefix("dynamic_"), keys.DYNAMIC)["scopes"] == [
+        "functions.read"
+    ]
 
 
 CALLBACK = """
@@ -125,3 +127,41 @@ def test_function_code_calls_the_api_back_with_its_key(functions, api_socket, ru
     assert ex.status.value == "completed", ex.errors
     seen = json.loads(ex.responsebody)
     assert seen["endpoint"] == "http://127.0.0.1:3080/v1" and seen["ids"] == ["caller"]
+
+
+WHOAMI = """
+def main(context):
+    seen = {"jwt": context.req.headers.get("x-appwrite-user-jwt", "missing"),
+            "user": context.req.headers.get("x-appwrite-user-id", "missing")}
+    print(f"JWT=[{seen['jwt']}] USER=[{seen['user']}]")
+    return context.res.json(seen)
+"""
+
+
+def test_console_admins_get_no_user_jwt_plain_users_a_project_bound_one(
+    functions, live_server, project, outsider_project
+):
+    deploy_echo(functions, "python-3.11", "whoami", files={"main.py": WHOAMI})
+    owner_session = session_for("owner")
+    owner = get_user_model().objects.get(username="owner")
+    project.members.add(owner)
+    ex = as_user(live_server, owner_session).create_execution("whoami")
+    assert json.loads(ex.responsebody) == {"jwt": "", "user": ""}
+    assert "JWT=[] USER=[]" in ex.logs and ex.permissions == []
+    browser = DjangoClient()  # the console's own execute form
+    browser.force_login(owner)
+    form = {"method": "POST", "path": "/", "headers": "", "body": "", "mode": "sync"}
+    assert browser.post("/projects/main/functions/whoami/executions/new", form).status_code == 302
+    latest = functions.list_executions("whoami").executions[-1]
+    assert latest.id != ex.id and "JWT=[] USER=[]" in latest.logs
+    alice = as_user(live_server, session_for("alice"))
+    alice_id = str(get_user_model().objects.get(username="alice").pk)
+    seen = json.loads(alice.create_execution("whoami").responsebody)
+    assert seen["user"] == alice_id
+    payload = keys.decode_jwt(seen["jwt"], keys.USER)
+    assert (payload["userId"], payload["projectId"]) == (alice_id, "main")
+    as_jwt = Functions(make_client(live_server.url, "main").set_jwt(seen["jwt"]))
+    assert as_jwt.list_executions("whoami").total == 1  # alice's own run, with the users role
+    expect_error(lambda: as_jwt.list(), 401, "general_unauthorized_scope")
+    elsewhere = Functions(make_client(live_server.url, "outsider").set_jwt(seen["jwt"]))
+    expect_error(lambda: elsewhere.list_executions("whoami"), 401, "user_jwt_invalid")

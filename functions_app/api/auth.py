@@ -41,6 +41,12 @@ class Caller:
         return str(self.user.pk) if self.user is not None else ""
 
     @property
+    def end_user_id(self):
+        """The user an execution runs for: only a plain ``users`` caller. Console accounts acting
+        as the project's admins run functions as the project, with no user and no user JWT."""
+        return self.user_id if self.role == "users" else ""
+
+    @property
     def role_label(self):
         return {"apps": "applications", "admin": "owner"}.get(self.role, self.role)
 
@@ -67,19 +73,31 @@ def key_caller(project, secret):
 
 
 def dynamic_key_caller(project, token):
+    """A key minted for a function's code: good in that function's project while the function
+    exists (a function deleted and created again has a new row, so old keys stay dead).
+    Anything else is a guest key, as on Appwrite."""
     try:
-        payload = keys.decode_jwt(token)
+        payload = keys.decode_jwt(token, keys.DYNAMIC)
     except keys.ExpiredToken:
         raise AppwriteError("project_key_expired") from None
     except keys.InvalidToken:
         return Caller(project, "guests", set(GUEST_SCOPES))
-    if project is None or payload.get("projectId") != project.pk:
+    if (
+        project is None
+        or payload.get("projectId") != project.pk
+        or not _function_exists(project, payload)
+    ):
         return Caller(project, "guests", set(GUEST_SCOPES))
     scopes = set(payload.get("scopes") or []) | APP_EXTRA_SCOPES
     return Caller(
         project, "apps", scopes, cause_execution=str(payload.get("executionId") or ""),
         cause_chain=str(payload.get("chain") or ""),
     )  # fmt: skip
+
+
+def _function_exists(project, payload):
+    function_pk = payload.get("functionInternalId")
+    return isinstance(function_pk, int) and project.functions.filter(pk=function_pk).exists()
 
 
 def user_caller(project, user):
@@ -96,15 +114,19 @@ def session_user(session_key):
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
-def jwt_user(token):
+def jwt_caller(project, token):
+    """A user JWT acts in the project it was minted for, always with the ``users`` role:
+    even a project member's JWT never carries admin rights."""
     try:
-        payload = keys.decode_jwt(token)
+        payload = keys.decode_jwt(token, keys.USER)
     except (keys.InvalidToken, keys.ExpiredToken):
         raise AppwriteError("user_jwt_invalid") from None
+    if project is None or payload.get("projectId") != project.pk:
+        raise AppwriteError("user_jwt_invalid")
     user = get_user_model().objects.filter(pk=payload.get("userId"), is_active=True).first()
     if user is None:
         raise AppwriteError("user_jwt_invalid")
-    return user
+    return Caller(project, "users", set(USER_SCOPES), user=user)
 
 
 def resolve_caller(request):
@@ -119,11 +141,9 @@ def resolve_caller(request):
         raise AppwriteError("user_key_and_session_set")
     if secret:
         return key_caller(project, secret)
-    user = None
-    if session_key:
-        user = session_user(session_key)
-    elif request.headers.get("X-Appwrite-JWT"):
-        user = jwt_user(request.headers["X-Appwrite-JWT"])
+    if not session_key and request.headers.get("X-Appwrite-JWT"):
+        return jwt_caller(project, request.headers["X-Appwrite-JWT"])
+    user = session_user(session_key) if session_key else None
     return user_caller(project, user) if user else Caller(project, "guests", set(GUEST_SCOPES))
 
 

@@ -44,7 +44,7 @@ def execution_request(caller, data, meta):
         raise argument_invalid(message)
     request = service.Request(
         method=method, path=path if path.startswith("/") else f"/{path}", headers=headers,
-        body=body.encode(), user_id=caller.user_id, client_ip=meta.get("REMOTE_ADDR", ""),
+        body=body.encode(), user_id=caller.end_user_id, client_ip=meta.get("REMOTE_ADDR", ""),
     )  # fmt: skip
     return request, run_async, moment
 

@@ -3,6 +3,7 @@ from .execution import Execution
 from .function import Function
 from .limits import EventChain, RateWindow
 from .project import ApiKey, Project, Team
+from .rule import Rule
 from .variable import Variable
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Function",
     "Project",
     "RateWindow",
+    "Rule",
     "Team",
     "Variable",
 ]

@@ -70,6 +70,12 @@ class Execution(Timestamped):
     def is_final(self):
         return self.status in FINAL_STATUSES
 
+    @property
+    def client_ip(self):
+        """The caller's IP, as the platform saw it (kept in ``requestHeaders``)."""
+        stored = {h["name"]: h["value"] for h in self.request_headers}
+        return stored.get("x-appwrite-client-ip", "")
+
     @classmethod
     def claim(cls, pk, worker, statuses=(ExecutionStatus.WAITING,)):
         """Move a queued execution to ``processing``; only one worker can win."""

@@ -102,7 +102,7 @@ def _container_spec(deployment, name):
     memory = max(spec.memory, settings.COMPUTE_BUILD_MEMORY)
     env = container_environment(function, deployment, spec) | {
         "APPWRITE_FUNCTION_API_KEY": keys.mint_dynamic_key(
-            function.project_id, function.scopes, settings.COMPUTE_BUILD_TIMEOUT
+            function.project_id, function.pk, function.scopes, settings.COMPUTE_BUILD_TIMEOUT
         ),
         "APPWRITE_FUNCTION_MEMORY": str(memory),
         "OPEN_RUNTIMES_ENTRYPOINT": deployment.entrypoint,

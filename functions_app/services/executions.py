@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -12,18 +13,8 @@ from .. import roles
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Deployment, Execution
-from . import enqueue, events, executor, functions, keys, sync_slots, workers
+from . import enqueue, events, executor, functions, headers, keys, sync_slots, workers
 
-REQUEST_HEADER_ALLOWLIST = (
-    "content-type",
-    "agent",
-    "content-length",
-    "host",
-    "x-appwrite-client-ip",
-)
-RESPONSE_HEADER_ALLOWLIST = ("content-type", "content-length")
-# Set by our own HTTP client from the body; a caller's value could only break the framing.
-FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection", "keep-alive", "upgrade")
 LOG_LIMIT = 1_000_000
 logger = logging.getLogger(__name__)
 NO_DEPLOYMENT = (
@@ -119,52 +110,63 @@ def caller_roles(caller):
 
 
 def new_execution(function, request, status, scheduled_at=None, chain=""):
-    stored = [
-        (k.lower(), v) for k, v in request.headers.items() if k.lower() in REQUEST_HEADER_ALLOWLIST
-    ]
-    if request.client_ip:
-        stored.append(("x-appwrite-client-ip", request.client_ip))
+    """The row for a run: only the storable part of the caller's headers is kept."""
+    listed = headers.request_list(request.headers, request.client_ip)
     return Execution(
         project_id=function.project_id, function=function, uid=unique_id(), status=status,
         trigger="schedule" if scheduled_at else request.trigger, request_method=request.method,
-        request_path=request.path, request_headers=[{"name": k, "value": v} for k, v in stored],
-        request_body=request.body, runtime_headers=request.headers, scheduled_at=scheduled_at,
+        request_path=request.path, request_headers=listed, request_body=request.body,
+        runtime_headers=headers.storable(request.headers), scheduled_at=scheduled_at,
         user_id=request.user_id, permissions=[f'read("user:{request.user_id}")'] if request.user_id else [],
         event_chain=chain or unique_id(),
     )  # fmt: skip
 
 
+def user_jwt(function, user_id):
+    """A JWT for the user the run is for, good in the function's project only. Never for an
+    account that administers projects (a member of this one, or staff), whatever caused the run:
+    function code is not trusted with an admin's identity."""
+    if not user_id:
+        return ""
+    plain_user = (
+        get_user_model()
+        .objects.filter(pk=user_id, is_active=True, is_staff=False, is_superuser=False)
+        .exclude(projects=function.project_id)
+    )
+    if not plain_user.exists():
+        return ""
+    return keys.mint_user_jwt(user_id, function.project_id, function.timeout + 60)
+
+
 def runtime_headers(function, execution, request):
-    """What the function sees: the caller's headers with Appwrite's ``x-appwrite-*`` over them."""
-    user_jwt = keys.mint_user_jwt(request.user_id, function.timeout + 60) if request.user_id else ""
-    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in FRAMING_HEADERS}
-    headers.update({
+    """What the function sees: the caller's headers, and the platform's ``x-appwrite-*``."""
+    seen = headers.from_caller(request.headers)
+    seen.update({
         "x-appwrite-execution-id": execution.uid,
         "x-appwrite-key": keys.mint_dynamic_key(
-            function.project_id, function.scopes, function.timeout + 60, execution.uid,
-            execution.event_chain,
+            function.project_id, function.pk, function.scopes, function.timeout + 60,
+            execution.uid, execution.event_chain,
         ),
         "x-appwrite-trigger": execution.trigger,
         "x-appwrite-user-id": request.user_id,
-        "x-appwrite-user-jwt": user_jwt,
+        "x-appwrite-user-jwt": user_jwt(function, request.user_id),
         "x-appwrite-country-code": "",
         "x-appwrite-continent-code": "",
         "x-appwrite-continent-eu": "false",
     })  # fmt: skip
     if request.client_ip:
-        headers["x-appwrite-client-ip"] = request.client_ip
+        seen["x-appwrite-client-ip"] = request.client_ip
     if request.event is not None:
-        headers["x-appwrite-event"] = request.event
-    return headers
+        seen["x-appwrite-event"] = request.event
+    return seen
 
 
 def run(function, deployment, execution, request, wall_limit=None):
     """Run in the deployment's warm container and record the outcome. Returns the result."""
-    headers = runtime_headers(function, execution, request)
     call = executor.Call(
         request.method,
         request.path,
-        headers,
+        runtime_headers(function, execution, request),
         request.body,
         function.timeout,
         wall_limit,
@@ -172,12 +174,10 @@ def run(function, deployment, execution, request, wall_limit=None):
     )
     result = executor.execute(function, deployment, call)
     logged = function.logging
-    stored_headers = [
-        {"name": k, "value": v} for k, v in result.headers if k in RESPONSE_HEADER_ALLOWLIST
-    ]  # fmt: skip
     execution.finish(
-        result.status_code, stored_headers, truncate(result.logs) if logged else "",
-        truncate(result.errors, "Errors") if logged else "", result.duration, deployment.uid,
+        result.status_code, headers.response_list(result.headers),
+        truncate(result.logs) if logged else "", truncate(result.errors, "Errors") if logged else "",
+        result.duration, deployment.uid,
     )  # fmt: skip
     return result
 
@@ -248,7 +248,7 @@ def run_queued(execution_pk):
     request = Request(
         method=execution.request_method, path=execution.request_path, headers=dict(execution.runtime_headers),
         body=bytes(execution.request_body), trigger=execution.trigger, user_id=execution.user_id,
-        event=execution.runtime_headers.get("x-appwrite-event", ""),
+        client_ip=execution.client_ip, event=execution.runtime_headers.get("x-appwrite-event", ""),
     )  # fmt: skip
     try:
         deployment = active_deployment(function)

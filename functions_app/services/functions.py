@@ -10,7 +10,7 @@ from .. import runtimes
 from ..errors import AppwriteError, argument_invalid
 from ..ids import unique_id
 from ..models import Function
-from . import builder, events, executor, scheduler, storage
+from . import builder, events, executor, rules, scheduler, storage
 from .specifications import DEFAULT_SLUG
 
 # Fields a PUT resets to these values when they are left out.
@@ -69,6 +69,7 @@ def create_function(project, function_id, fields, origin=None):
             function = Function.objects.create(
                 project=project, uid=function_id, **{**DEFAULTS, **fields}
             )
+            rules.create_rule(function)
     except IntegrityError:
         raise AppwriteError("function_already_exists") from None
     scheduler.refresh(function)

@@ -1,7 +1,10 @@
-"""Short-lived ``dynamic_<JWT>`` API keys minted for each execution and build.
+"""Short-lived tokens: ``dynamic_<JWT>`` API keys minted for each execution and build, and
+user JWTs given to function code for the user who called it.
 
-The JWT is HS256 over ``{"projectId", "scopes", "iat", "exp"}`` signed with the instance's
-secret key, the same shape Appwrite 1.8 uses, so function code can call back into our API."""
+Both are HS256 JWTs signed with the instance's secret key, in Appwrite 1.8's shape, so function
+code can call back into our API. A ``kind`` claim (``dynamic`` or ``user``) tells them apart, so
+neither can stand in for the other; dynamic keys name the function they were minted for
+(``functionInternalId``, its row's primary key) and user JWTs the project they are good for."""
 
 import base64
 import hashlib
@@ -43,23 +46,30 @@ class ExpiredToken(Exception):
     pass
 
 
-def decode_jwt(token):
-    """The payload, or ``InvalidToken`` (bad shape or signature) / ``ExpiredToken``."""
+DYNAMIC = "dynamic"
+USER = "user"
+
+
+def decode_jwt(token, kind):
+    """The payload of a token of this ``kind``, or ``InvalidToken`` (bad shape or signature,
+    another kind) / ``ExpiredToken``."""
     try:
         header, body, signature = token.split(".")
         valid = hmac.compare_digest(_unb64(signature), _sign(f"{header}.{body}"))
         payload = json.loads(_unb64(body))
     except (ValueError, TypeError):
         raise InvalidToken() from None
-    if not valid or not isinstance(payload, dict):
+    if not valid or not isinstance(payload, dict) or payload.get("kind") != kind:
         raise InvalidToken()
     if int(payload.get("exp", 0)) <= time.time():
         raise ExpiredToken()
     return payload
 
 
-def mint_dynamic_key(project_id, scopes, max_age, execution_id=None, chain=None):
-    payload = {"projectId": project_id, "scopes": list(scopes)}
+def mint_dynamic_key(project_id, function_pk, scopes, max_age, execution_id=None, chain=None):
+    """A key for the code of one function: refused once that function row is gone."""
+    payload = {"kind": DYNAMIC, "projectId": project_id, "functionInternalId": function_pk,
+               "scopes": list(scopes)}  # fmt: skip
     if execution_id:
         payload["executionId"] = execution_id  # lets events caused by this run be traced to it
     if chain:
@@ -67,8 +77,9 @@ def mint_dynamic_key(project_id, scopes, max_age, execution_id=None, chain=None)
     return "dynamic_" + encode_jwt(payload, max_age)
 
 
-def mint_user_jwt(user_id, max_age, session_id=None):
-    payload = {"userId": user_id}
+def mint_user_jwt(user_id, project_id, max_age, session_id=None):
+    """A JWT that acts as this user, with the ``users`` role, in this project only."""
+    payload = {"kind": USER, "userId": user_id, "projectId": project_id}
     if session_id:
         payload["sessionId"] = session_id
     return encode_jwt(payload, max_age)

@@ -1,8 +1,6 @@
 """What every tab of a function page shares: the header, the tab bar and the domain URL."""
 
-from django.conf import settings
-
-from ..models import Function
+from ..services import rules
 from .access import page
 
 TABS = [
@@ -15,13 +13,8 @@ TABS = [
 
 
 def domain_url(request, function):
-    """``http://<functionId>.<FUNCTIONS_DOMAIN>``, with the port this request came in on."""
-    label = function.uid
-    if Function.objects.filter(uid=function.uid).exclude(pk=function.pk).exists():
-        label = f"{function.uid}.{function.project_id}"  # the ID alone is ambiguous
-    port = request.get_port()
-    suffix = "" if port in ("80", "443") else f":{port}"
-    return f"http://{label}.{settings.FUNCTIONS_DOMAIN}{suffix}"
+    """The function's domain URL, with the port this request came in on."""
+    return rules.url_of(function, request.get_port())
 
 
 def function_page(request, function, tab, context=None, status=200, template=None):
