@@ -142,7 +142,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["functions_app.api.rendering.AppwriteJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "functions_app.api.rendering.LenientJSONParser",
-        "rest_framework.parsers.MultiPartParser",
+        "functions_app.api.rendering.BytesKeepingMultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "functions_app.api.errors.exception_handler",

@@ -10,7 +10,7 @@ from ..services import deployments as service
 from ..services import documents, storage
 from . import params as p
 from . import queries
-from .base import AppwriteView, no_content, ok
+from .base import AppwriteView, check_uid, no_content, ok
 from .functions import COMMON_ATTRIBUTES, get_function, list_params
 
 A = queries.Attribute
@@ -24,7 +24,7 @@ DEPLOYMENT_ATTRIBUTES = COMMON_ATTRIBUTES | {
     "type": A("type", "string"),
 }
 SELECTABLE = [*DEPLOYMENT_ATTRIBUTES, "entrypoint", "buildLogs", "resourceId", "resourceType"]
-DOWNLOAD_RANGE = re.compile(r"^(\w+)=(\d+)-(\d*)$")
+DOWNLOAD_RANGE = re.compile(r"(\w+)=([0-9]{1,18})-([0-9]{0,18})")
 MAX_RANGE = 10 * 1024 * 1024
 
 
@@ -85,12 +85,15 @@ class DeploymentsView(AppwriteView):
     def post(self, request, function_id):
         function = get_function(self.project, function_id)
         upload, activate, entrypoint, commands = upload_fields(request, self.params(), function)
+        upload_id = request.headers.get("X-Appwrite-ID", "")
+        if upload_id:  # the deployment a chunk continues: Appwrite takes it as its deploymentId
+            check_uid("deploymentId", upload_id)
         chunk = service.parse_content_range(request.headers.get("Content-Range"), upload.read())
         type_ = "cli" if request.headers.get("X-SDK-Language", "").lower() == "cli" else "manual"
         deployment = service.receive(
             function,
             chunk,
-            request.headers.get("X-Appwrite-ID", ""),
+            upload_id,
             activate,
             entrypoint,
             commands,
@@ -207,7 +210,7 @@ def download(request, path, filename):
 
 
 def parse_range(header, size):
-    match = DOWNLOAD_RANGE.match(header.strip())
+    match = DOWNLOAD_RANGE.fullmatch(header.strip())
     if not match or match.group(1) != "bytes":
         raise AppwriteError("storage_invalid_range")
     start = int(match.group(2))

@@ -13,7 +13,7 @@ from ..models import Deployment
 from . import builder, enqueue, events, executor, storage
 
 CHUNK_SIZE = 5 * 1024 * 1024
-CONTENT_RANGE = re.compile(r"^(\w+) (\d+)-(\d+)/(\d+)$")
+CONTENT_RANGE = re.compile(r"(\w+) ([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18})")
 
 
 @dataclass
@@ -29,7 +29,7 @@ def parse_content_range(header, data):
     """A chunk from ``Content-Range`` (or the whole file when there is none)."""
     if not header:
         return Chunk(data, 0, max(len(data) - 1, 0), len(data), partial=False)
-    match = CONTENT_RANGE.match(header.strip())
+    match = CONTENT_RANGE.fullmatch(header.strip())
     if not match:
         raise AppwriteError("storage_invalid_content_range")
     start, end, size = (int(g) for g in match.groups()[1:])

@@ -1,10 +1,14 @@
 """Function and project (global) environment variables."""
 
+import re
+
 from django.db import IntegrityError, transaction
 
 from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Variable
+
+ENV_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def _save(variable, **kwargs):
@@ -53,10 +57,12 @@ def delete_variable(variable):
 
 
 def environment(function):
-    """Project variables, then function variables (later ones win)."""
+    """Project variables, then function variables (later ones win). As Appwrite's executor
+    does, only keys of ``[A-Za-z0-9_.-]`` reach a container (the API accepts no others; a row
+    written some other way cannot break the container's environment)."""
     merged = {
         v.key: v.value
         for v in Variable.objects.filter(project_id=function.project_id, function=None)
     }
     merged.update({v.key: v.value for v in function.variables.all()})
-    return merged
+    return {k: v for k, v in merged.items() if ENV_KEY.fullmatch(k) and "\x00" not in v}
