@@ -11,6 +11,9 @@ from rest_framework.renderers import JSONRenderer
 # PHP's json_decode gives up past this depth; so do we (iteratively, never by recursion).
 MAX_DEPTH = 512
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# PHP's json_last_error_msg() texts for the same failures.
+DEPTH_ERROR = "Maximum stack depth exceeded"
+SURROGATE_ERROR = "Single unpaired UTF-16 surrogate in unicode escape"
 
 
 class AppwriteJSONRenderer(JSONRenderer):
@@ -25,7 +28,7 @@ def load_json(text):
     try:
         data = json.loads(text)
     except RecursionError:
-        raise ValueError("Maximum stack depth exceeded") from None
+        raise ValueError(DEPTH_ERROR) from None
     check_json_value(data)
     return data
 
@@ -36,10 +39,10 @@ def check_json_value(data):
         value, depth = stack.pop()
         if isinstance(value, str):
             if LONE_SURROGATE.search(value):
-                raise ValueError("Malformed UTF-8 characters, possibly incorrectly encoded")
+                raise ValueError(SURROGATE_ERROR)
         elif isinstance(value, dict | list):
             if depth > MAX_DEPTH:
-                raise ValueError("Maximum stack depth exceeded")
+                raise ValueError(DEPTH_ERROR)
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 stack.append((key, depth))
