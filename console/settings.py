@@ -167,15 +167,16 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["functions_app.api.rendering.AppwriteJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "functions_app.api.rendering.LenientJSONParser",
-        "rest_framework.parsers.MultiPartParser",
+        "functions_app.api.rendering.BytesKeepingMultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "functions_app.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
-# Uploads: chunks are 5 MiB, so keep them in memory up to a little more than that.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# The largest /v1 request body, as Appwrite's server limits it (12 MiB: a 5 MiB upload chunk or
+# a 10 MiB execution body fit); larger ones get a JSON 413. Also Django's limit for form fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("REQUEST_SIZE_LIMIT", str(12 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 

@@ -147,7 +147,9 @@ CATALOGUE = {
 }
 
 # Only these HTTP codes reach the client as they are; anything else becomes 500 "Server Error".
-PASSTHROUGH_CODES = {400, 401, 402, 403, 404, 408, 409, 412, 416, 422, 429, 451, 501, 503}
+# 413 is not on Appwrite's list because its HTTP server (Swoole) answers an oversized body
+# itself, before Appwrite sees the request; we answer it too, in Appwrite's error JSON.
+PASSTHROUGH_CODES = {400, 401, 402, 403, 404, 408, 409, 412, 413, 416, 422, 429, 451, 501, 503}
 
 
 class AppwriteError(Exception):
@@ -176,3 +178,13 @@ def param_missing(name):
 
 def param_invalid(name, description):
     return argument_invalid(f"Invalid `{name}` param: {description}")
+
+
+def body_too_large(limit):
+    """Appwrite has no error type for this (see ``PASSTHROUGH_CODES``): an invalid argument,
+    with the status its server gives."""
+    return AppwriteError(
+        "general_argument_invalid",
+        f"Request body is too large. The maximum request size is {limit} bytes.",
+        code=413,
+    )

@@ -4,7 +4,8 @@ import re
 import secrets
 import time
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
+# Always used with ``fullmatch``: ``$`` would also accept a trailing newline.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,35}")
 
 
 def unique_id():

@@ -136,6 +136,30 @@ def test_upload_errors(functions, pyfn, raw, settings):
     assert Deployment.objects.count() == 0
 
 
+def test_bad_upload_ids_and_chunks_create_nothing(functions, pyfn, raw):
+    good = {"code": ("code.tar.gz", make_archive({"main.py": "x"}), "application/gzip")}
+    form = {"activate": "true"}
+    for upload_id in ("-bad", "a" * 37, "dép", "d p", "_x"):
+        expect_raw_error(
+            raw.post("/functions/py/deployments", files=good, data=form,
+                     headers={"X-Appwrite-ID": upload_id}),
+            400, "general_argument_invalid",
+            "Invalid `deploymentId` param: UID must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, and underscore. Can't start with a leading underscore",
+        )  # fmt: skip
+    size = len(good["code"][1])
+    for content_range in (
+        f"bytes 1-{size}/20000000",  # a first chunk that does not start on a chunk boundary
+        f"bytes 0-{size - 1}/20000000",  # a short chunk that is not the last
+        f"bytes 0-{'9' * 5000}/{'9' * 5000}",
+    ):
+        expect_raw_error(
+            raw.post("/functions/py/deployments", files=good, data=form,
+                     headers={"Content-Range": content_range}),
+            400, "storage_invalid_content_range",
+        )  # fmt: skip
+    assert Deployment.objects.count() == 0 and functions.get("py").latestdeploymentid == ""
+
+
 def test_entrypoint_missing(functions):
     functions.create("noentry", "No entry", Runtime.PYTHON_3_11)
     code = InputFile.from_bytes(make_archive({"main.py": "x"}), "code.tar.gz")

@@ -1,5 +1,16 @@
-"""Transport rules: error shape, unknown routes, Content-Type on every response."""
+"""Transport rules: error shape, unknown routes, Content-Type on every response, bodies and
+requests the server refuses before any endpoint sees them."""
 
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from .deploy import wait_for
 from .helpers import expect_raw_error
 
 
@@ -43,3 +54,134 @@ def test_queries_in_every_array_form(raw):
         body = raw.get("/functions", params=params).json()
         assert (body["total"], len(body["functions"])) == (3, 1)
     assert raw.get("/functions", params={"total": "False"}).json()["total"] == 0
+
+
+def test_deep_json_and_lone_surrogates_are_invalid_arguments(raw):
+    deep = "[" * 50_000 + "]" * 50_000
+    for body in (
+        deep,
+        '{"functionId": "x", "name": "Name", "runtime": "python-3.11", "commands": ' + deep + "}",
+        '{"functionId": "x", "name": "\\ud800", "runtime": "python-3.11"}',
+        '{"functionId": "x", "name": "N", "runtime": "python-3.11", "\\udc00": 1}',
+    ):
+        response = raw.post("/functions", data=body, headers={"Content-Type": "application/json"})
+        expect_raw_error(response, 400, "general_argument_invalid")
+    # A surrogate *pair* is ordinary text.
+    pair = '{"functionId": "x", "name": "\\ud83d\\ude00", "runtime": "python-3.11"}'
+    created = raw.post("/functions", data=pair, headers={"Content-Type": "application/json"})
+    assert created.status_code == 201 and created.json()["name"] == "\U0001f600"
+    assert raw.get("/functions").json()["total"] == 1
+
+
+def test_oversized_body_is_a_json_413(raw, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    function = {"functionId": "big", "runtime": "python-3.11"}
+    for kwargs in (
+        {"json": {**function, "name": "n", "commands": "c" * 5000}},
+        {"data": {**function, "name": "n", "commands": "c" * 5000}},
+        {"data": {"activate": "true"}, "files": {"code": ("c.tar.gz", b"x" * 5000)}},
+    ):
+        body = expect_raw_error(raw.post("/functions", **kwargs), 413, "general_argument_invalid")
+        assert body["message"] == (
+            "Request body is too large. The maximum request size is 4096 bytes."
+        )
+    assert raw.get("/functions").json()["total"] == 0
+    small = raw.post("/functions", json={**function, "name": "n", "commands": "c" * 3000})
+    assert small.status_code == 201
+
+
+def test_binary_multipart_field_stays_bytes_and_fails_text_params(raw):
+    response = raw.post(
+        "/functions",
+        data={"functionId": "bin", "runtime": "python-3.11"},
+        files={"name": (None, b"\xff\xfe\x80")},
+    )
+    expect_raw_error(
+        response,
+        400,
+        "general_argument_invalid",
+        "Invalid `name` param: Value must be a valid string and at least 1 chars and no longer than 128 chars",
+    )
+    utf8 = raw.post(
+        "/functions",
+        data={"functionId": "bin", "runtime": "python-3.11"},
+        files={"name": (None, "Ünïcode ✓".encode())},
+    )
+    assert utf8.status_code == 201 and utf8.json()["name"] == "Ünïcode ✓"
+
+
+# -- gunicorn, as bin/run starts it ----------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def exchange(port, payload):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(payload)
+        chunks = []
+        while data := sock.recv(65536):
+            chunks.append(data)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """gunicorn with bin/run's config file, on a free loopback port."""
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    env = dict(os.environ, STORAGE_DIR=str(django_settings.STORAGE_DIR))
+    process = subprocess.Popen(
+        [str(root / ".venv/bin/gunicorn"), "console.wsgi:application",
+         "--config", "console/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "2", "--worker-class", "gthread", "--no-control-socket"],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: _answers(port), timeout=30)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _answers(port):
+    try:
+        return exchange(port, b"GET /v1/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0]
+    except OSError:
+        return None
+
+
+def test_gunicorn_refusals_are_appwrite_json(gunicorn):
+    get = b"GET /v1/functions HTTP/1.1\r\nHost: x\r\n"
+    refused = {
+        "request line": b"GET /v1/functions?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        "header count": get + b"".join(b"X-H%d: 1\r\n" % i for i in range(150)) + b"\r\n",
+        "header size": get + b"X-Big: " + b"a" * 9000 + b"\r\n\r\n",
+        "bad header": get + b"Bad Header: 1\r\n\r\n",
+        "bad method": b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "bad version": b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+    }
+    for what, payload in refused.items():
+        head, body = exchange(gunicorn, payload)
+        assert head.startswith("HTTP/1.1 400 "), (what, head)
+        assert "content-type: application/json; charset=utf-8" in head.lower(), what
+        error = json.loads(body)
+        assert set(error) == {"message", "code", "type", "version"}, what
+        assert (error["code"], error["type"], error["version"]) == (
+            400,
+            "general_argument_invalid",
+            "1.8.0",
+        ), what
+    # A long request line within the raised limit reaches the API.
+    head, body = exchange(
+        gunicorn,
+        b"GET /v1/nothing?q=" + b"a" * 6000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    assert (
+        head.startswith("HTTP/1.1 404 ") and json.loads(body)["type"] == "general_route_not_found"
+    )

@@ -3,12 +3,15 @@
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 from appwrite.enums.execution_method import ExecutionMethod
 from appwrite.query import Query
 from appwrite.services.functions import Functions
+from django_q.models import OrmQ
 
+from functions_app.models import Execution
 from functions_app.services import docker, executor
 
 from .conftest import make_client
@@ -316,3 +319,67 @@ def test_credentials_reach_a_synchronous_run_and_are_never_stored(functions, raw
         assert_never_stored(secrets["kept"])
     assert_never_stored(secrets["auth"], secrets["cookie"], secrets["key"], key,
                         seen["x-appwrite-key"])  # fmt: skip
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_path_with_spaces_and_unicode_is_percent_encoded_and_runs(functions, runtime):
+    deploy_echo(functions, runtime)
+    ex = functions.create_execution("echo", path="/a b/é?q=x y&k=%41&z=ü/&e=")
+    assert ex.status.value == "completed", ex.errors
+    seen = json.loads(ex.responsebody)
+    # The runtimes differ in what they decode for the function; the request itself is the same.
+    assert unquote(seen["url"]) == "http://localhost/a b/é?q=x y&k=A&z=ü/&e="
+    assert unquote(seen["path"]) == "/a b/é"
+    stored = functions.get_execution("echo", ex.id)
+    assert stored.requestpath == "/a%20b/%C3%A9?q=x%20y&k=%41&z=%C3%BC/&e="
+
+
+def test_unsendable_paths_and_headers_create_nothing(functions, raw):
+    deploy_echo(functions, "python-3.11")
+    bad = [
+        {"path": "/a\r\nb"}, {"path": "/ HTTP/1.1\r\nHost: x\r\n\r\n"}, {"path": "/a\x00"},
+        {"path": "/a\x01"}, {"path": "/x\x7f"}, {"headers": {"x-a": "1\r\nx-b: 2"}},
+        {"headers": {"x-a": "a\x00"}}, {"headers": {"x-a": "✓"}}, {"headers": {"x a": "1"}},
+        {"headers": {"x-a\n": "1"}},
+    ]  # fmt: skip
+    for body in bad:
+        for run_async in (False, True):
+            response = raw.post("/functions/echo/executions", json={**body, "async": run_async})
+            expect_raw_error(response, 400, "general_argument_invalid")
+    assert functions.list_executions("echo").total == 0 and OrmQ.objects.count() == 0
+    ex = functions.create_execution("echo", path="/ok", headers={"x-latin": "café"})
+    assert ex.status.value == "completed"
+    assert json.loads(ex.responsebody)["headers"]["x-latin"] == "café"
+
+
+def multipart_field(response, name):
+    boundary = response.headers["Content-Type"].split("boundary=")[1].encode()
+    for part in response.content.split(b"--" + boundary):
+        head, _, value = part.partition(b"\r\n\r\n")
+        if f'name="{name}"'.encode() in head:
+            return value[: -len(b"\r\n")]
+    raise AssertionError(f"no {name} part")
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_binary_multipart_body_reaches_the_function_byte_for_byte(functions, raw, runtime):
+    deploy_echo(functions, runtime)
+    payload = bytes(range(256)) * 3 + b"\xff\xfe\x00\r\n\x80"
+    accept = {"Accept": "multipart/form-data"}
+    for part in [(None, payload), ("body.bin", payload, "application/octet-stream")]:
+        response = raw.post(
+            "/functions/echo/executions",
+            data={"path": "/binary-in"},
+            files={"body": part},
+            headers=accept,
+        )
+        assert response.status_code == 201, response.text
+        assert multipart_field(response, "responseBody") == payload[::-1]
+    queued = raw.post(
+        "/functions/echo/executions",
+        data={"path": "/binary-in", "async": "true"},
+        files={"body": (None, payload)},
+    )
+    assert queued.status_code == 202, queued.text
+    assert bytes(Execution.objects.get(uid=queued.json()["$id"]).request_body) == payload
+    assert wait_execution(functions, "echo", queued.json()["$id"]).status.value == "completed"

@@ -123,6 +123,36 @@ def test_wrong_types_are_rejected(raw):
     assert Function.objects.count() == 0
 
 
+UID_RULE = "UID must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, and underscore. Can't start with a leading underscore"
+
+
+def test_ids_with_a_trailing_newline_are_invalid(functions, raw):
+    expect_raw_error(
+        raw.post("/functions", json={"functionId": "fn\n", "name": "F", "runtime": "python-3.11"}),
+        400,
+        "general_argument_invalid",
+        "Invalid `functionId` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char",
+    )
+    functions.create("fn", "F", PY)
+    for path, param in [
+        ("/functions/fn%0A", "functionId"),
+        ("/functions/fn/executions/ex%0A", "executionId"),
+        ("/functions/fn/deployments/dep%0A", "deploymentId"),
+        ("/functions/fn/variables/var%0A", "variableId"),
+        ("/project/variables/var%0A", "variableId"),
+    ]:
+        expect_raw_error(
+            raw.get(path), 400, "general_argument_invalid", f"Invalid `{param}` param: {UID_RULE}"
+        )
+    for path in ("/functions/fn/deployment", "/functions/fn/deployments/duplicate"):
+        expect_raw_error(
+            raw.request("PATCH" if path.endswith("deployment") else "POST", path,
+                        json={"deploymentId": "dep\n"}),
+            400, "general_argument_invalid", f"Invalid `deploymentId` param: {UID_RULE}",
+        )  # fmt: skip
+    assert list(Function.objects.values_list("uid", flat=True)) == ["fn"]
+
+
 def test_missing_required_params(raw):
     expect_raw_error(
         raw.post("/functions", json={"name": "x", "runtime": "python-3.11"}),

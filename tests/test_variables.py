@@ -92,6 +92,43 @@ def test_bad_variable_input(functions, fn, raw):
     assert Variable.objects.count() == 0
 
 
+KEY_RULE = (
+    "Invalid `key` param: Variable key must contain only a-z, A-Z, 0-9, period, hyphen and "
+    "underscore and be at least 1 and no longer than 255 chars"
+)
+
+
+@pytest.mark.parametrize("bad_key", ["A=B", "A B", "A\n", "\tA", "ключ", "$HOME", "a/b", "K;rm"])
+def test_variable_keys_that_break_an_environment_are_refused(functions, fn, raw, bad_key):
+    for path in ("/functions/vars/variables", "/project/variables"):
+        expect_raw_error(
+            raw.post(path, json={"key": bad_key, "value": "v"}),
+            400,
+            "general_argument_invalid",
+            KEY_RULE,
+        )
+    var = functions.create_variable("vars", "FINE", "v")
+    expect_raw_error(
+        raw.put(f"/functions/vars/variables/{var.id}", json={"key": bad_key}),
+        400,
+        "general_argument_invalid",
+        KEY_RULE,
+    )
+    assert list(Variable.objects.values_list("key", flat=True)) == ["FINE"]
+
+
+def test_environment_safe_keys_and_values(functions, fn, raw):
+    for key in ("APPWRITE_X", "my.key", "my-key", "_under", "9lives", "K" * 255):
+        assert functions.create_variable("vars", key, "v").key == key
+    expect_raw_error(
+        raw.post("/functions/vars/variables", json={"key": "NUL", "value": "a\x00b"}),
+        400,
+        "general_argument_invalid",
+        "Invalid `value` param: Value must be a valid string and no longer than 8192 chars",
+    )
+    assert Variable.objects.count() == 6
+
+
 def test_variable_of_another_function_is_not_found(functions, fn):
     functions.create("other", "Other", Runtime.PYTHON_3_11)
     var = functions.create_variable("other", "K", "v")

@@ -10,6 +10,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 
 from ..errors import AppwriteError
+from ..ids import is_valid_id
 from ..models import ApiKey, Project
 from ..models.project import hash_secret
 from ..services import keys
@@ -59,7 +60,7 @@ def resolve_project(request):
     project_id = project_id_of(request)
     if not project_id:
         return None
-    project = Project.objects.filter(pk=project_id).first()
+    project = Project.objects.filter(pk=project_id).first() if is_valid_id(project_id) else None
     if project is None:
         raise AppwriteError("project_not_found")
     return project
@@ -149,7 +150,7 @@ def resolve_caller(request):
 
 def standard_key(request, secret):
     """The common case in one query: a valid standard key of the named project."""
-    if secret.startswith("dynamic_"):
+    if secret.startswith("dynamic_") or not is_valid_id(project_id_of(request)):
         return None
     key = (
         ApiKey.objects.select_related("project")

@@ -1,11 +1,12 @@
 """The base every API view shares: authentication, one scope check, Appwrite rendering."""
 
+from django.conf import settings
 from django.http import HttpResponse
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..errors import AppwriteError, param_invalid
+from ..errors import AppwriteError, body_too_large, param_invalid
 from ..services import events
 from .auth import require_scope
 from .params import UID, Invalid, request_params
@@ -33,6 +34,7 @@ class AppwriteView(APIView):
     quota = None  # an abuse-limited handler sets it: its X-RateLimit-* headers go on the reply
 
     def initial(self, request, *args, **kwargs):
+        check_body_size(request)
         super().initial(request, *args, **kwargs)
         caller = request.auth
         scope = self.scopes.get(request.method)
@@ -45,7 +47,7 @@ class AppwriteView(APIView):
                 "No Appwrite project was specified. Please specify your project ID when initializing your Appwrite SDK.",
             )
         for name, value in kwargs.items():
-            check_uid(name, value)
+            check_uid(camel_case(name), value)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -69,6 +71,24 @@ class AppwriteView(APIView):
     def origin(self):
         """Who caused what this request changes, for the events services fire."""
         return events.Origin.of_caller(self.caller)
+
+
+def check_body_size(request):
+    """The whole body, whatever its type, as Appwrite's server limits it (Django itself
+    would only limit the non-file part of a form, and nothing of a JSON body)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        size = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        size = 0
+    if limit is not None and size > limit:
+        raise body_too_large(limit)
+
+
+def camel_case(name):
+    """``function_id`` -> ``functionId``: Appwrite's name for a path parameter."""
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
 
 
 def check_uid(name, value):

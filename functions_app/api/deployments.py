@@ -6,7 +6,7 @@ from ..services import deployments as service
 from ..services import documents
 from . import downloads, queries
 from . import params as p
-from .base import AppwriteView, no_content, ok
+from .base import AppwriteView, check_uid, no_content, ok
 from .functions import COMMON_ATTRIBUTES, get_function, list_params
 
 A = queries.Attribute
@@ -79,12 +79,15 @@ class DeploymentsView(AppwriteView):
     def post(self, request, function_id):
         function = get_function(self.project, function_id)
         upload, activate, entrypoint, commands = upload_fields(request, self.params(), function)
+        upload_id = request.headers.get("X-Appwrite-ID", "")
+        if upload_id:  # the deployment a chunk continues: Appwrite takes it as its deploymentId
+            check_uid("deploymentId", upload_id)
         chunk = service.parse_content_range(request.headers.get("Content-Range"), upload.read())
         type_ = "cli" if request.headers.get("X-SDK-Language", "").lower() == "cli" else "manual"
         deployment = service.receive(
             function,
             chunk,
-            request.headers.get("X-Appwrite-ID", ""),
+            upload_id,
             activate,
             entrypoint,
             commands,

@@ -7,7 +7,7 @@ from django.http import FileResponse, HttpResponse
 
 from ..errors import AppwriteError
 
-DOWNLOAD_RANGE = re.compile(r"^(\w+)=(\d+)-(\d*)$")
+DOWNLOAD_RANGE = re.compile(r"(\w+)=([0-9]{1,18})-([0-9]{0,18})")
 MAX_RANGE = 10 * 1024 * 1024
 
 
@@ -36,7 +36,7 @@ def file_response(request, download):
 
 
 def parse_range(header, size):
-    match = DOWNLOAD_RANGE.match(header.strip())
+    match = DOWNLOAD_RANGE.fullmatch(header.strip())
     if not match or match.group(1) != "bytes":
         raise AppwriteError("storage_invalid_range")
     start = int(match.group(2))

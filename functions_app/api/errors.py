@@ -3,11 +3,12 @@
 import logging
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 
-from ..errors import AppwriteError
+from ..errors import AppwriteError, body_too_large
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,11 @@ NO_CACHE = {
 def to_appwrite(exc):
     if isinstance(exc, AppwriteError):
         return exc
+    if isinstance(exc, RequestDataTooBig):
+        return body_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if isinstance(exc, SuspiciousOperation | UnreadablePostError):
+        # Too many fields or files, a broken multipart body, a client that went away.
+        return AppwriteError("general_argument_invalid", f"Invalid request body: {exc}")
     if isinstance(exc, Http404 | drf.NotFound | drf.MethodNotAllowed):
         return AppwriteError("general_route_not_found")
     if isinstance(exc, drf.ParseError | drf.UnsupportedMediaType):

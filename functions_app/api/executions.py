@@ -27,9 +27,9 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
 def execution_request(caller, data, meta):
-    body = p.get(data, "body", p.Text(10485760, 0), default="")
+    body = p.get(data, "body", p.Body(10485760), default=b"")
     run_async = p.get(data, "async", p.Boolean(loose=True), default=False)
-    path = p.get(data, "path", p.Text(2048), default="/")
+    path = p.get(data, "path", p.ExecutionPath(), default="/")
     method = p.get(data, "method", p.WhiteList(METHODS), default="POST")
     headers = p.get(data, "headers", p.Headers(), default={})
     scheduled_at = p.get(data, "scheduledAt", p.Text(100), default=None)
@@ -44,7 +44,7 @@ def execution_request(caller, data, meta):
         raise argument_invalid(message)
     request = service.Request(
         method=method, path=path if path.startswith("/") else f"/{path}", headers=headers,
-        body=body.encode(), user_id=caller.end_user_id, client_ip=meta.get("REMOTE_ADDR", ""),
+        body=body, user_id=caller.end_user_id, client_ip=meta.get("REMOTE_ADDR", ""),
     )  # fmt: skip
     return request, run_async, moment
 

@@ -3,17 +3,20 @@ error texts: ``Param "x" is not optional.`` and ``Invalid `x` param: <descriptio
 
 import json
 import re
+from urllib.parse import quote
 
 from croniter import croniter
+from django.core.files.uploadedfile import UploadedFile
 
 from .. import events, roles
 from ..errors import param_invalid, param_missing
 from ..ids import ID_PATTERN
 from ..services import specifications
 from ..services.scheduler import expand_cron
+from .rendering import load_json
 
 MISSING = object()
-ARRAY_KEY = re.compile(r"^([^\[\]]+)\[(\d*)\]$")
+ARRAY_KEY = re.compile(r"([^\[\]]+)\[([0-9]{0,6})\]")  # with fullmatch, as every pattern here
 
 
 class Invalid(Exception):
@@ -29,7 +32,7 @@ def _flatten_query_dict(querydict):
     """``queries[0]=a&queries[1]=b``, ``queries[]=a`` and repeated ``queries=a`` become lists."""
     data, arrays = {}, {}
     for key, values in querydict.lists():
-        match = ARRAY_KEY.match(key)
+        match = ARRAY_KEY.fullmatch(key)
         if match:
             index = int(match.group(2)) if match.group(2) else len(arrays.get(match.group(1), {}))
             for offset, value in enumerate(values):
@@ -79,8 +82,79 @@ class Text:
         return f"Value must be a valid string and no longer than {self.length} chars"
 
     def clean(self, value):
-        if not isinstance(value, str) or not self.min_length <= len(value) <= self.length:
+        # NUL is no valid character in any stored string (PostgreSQL refuses it, environments
+        # and HTTP cannot carry it).
+        if (
+            not isinstance(value, str)
+            or not self.min_length <= len(value) <= self.length
+            or "\x00" in value
+        ):
             raise Invalid(self.description)
+        return value
+
+
+class Body(Text):
+    """createExecution ``body``: text, or bytes kept as they came (a multipart field that is
+    not UTF-8, or a file part). Always returns bytes."""
+
+    def __init__(self, length):
+        super().__init__(length, 0)
+
+    def clean(self, value):
+        if isinstance(value, UploadedFile):
+            if value.size is None or value.size > self.length:
+                raise Invalid(self.description)
+            value = value.read()
+        if isinstance(value, bytes):
+            if len(value) > self.length:
+                raise Invalid(self.description)
+            return value
+        if not isinstance(value, str) or len(value) > self.length:
+            raise Invalid(self.description)
+        return value.encode()
+
+
+class ExecutionPath(Text):
+    """createExecution ``path``: control characters can never be sent in a request line;
+    anything else not allowed in a URL (spaces, non-ASCII) is percent-encoded as UTF-8.
+    Existing ``%XX`` escapes and URL delimiters stay as they are."""
+
+    CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+    ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+    SAFE = "/?&=:@!$'()*+,;~[]"
+
+    def __init__(self):
+        super().__init__(2048)
+
+    def clean(self, value):
+        if isinstance(value, str) and self.CONTROL.search(value):
+            raise Invalid("Path must not contain control characters (CR, LF, NUL, DEL, ...)")
+        value = super().clean(value)
+        parts, start = [], 0
+        for escape in self.ESCAPE.finditer(value):
+            parts.append(quote(value[start : escape.start()], safe=self.SAFE))
+            parts.append(escape.group())
+            start = escape.end()
+        parts.append(quote(value[start:], safe=self.SAFE))
+        return "".join(parts)
+
+
+class VariableKey(Text):
+    """Variable keys become environment variable names: the runtime executor keeps only
+    ``[A-Za-z0-9_.-]`` keys, so anything else is refused up front."""
+
+    KEY = re.compile(r"[A-Za-z0-9_.-]+")
+
+    def __init__(self):
+        super().__init__(255)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not self.KEY.fullmatch(value):
+            raise Invalid(
+                "Variable key must contain only a-z, A-Z, 0-9, period, hyphen and underscore "
+                f"and be at least 1 and no longer than {self.length} chars"
+            )
         return value
 
 
@@ -109,7 +183,7 @@ class Range:
     def clean(self, value):
         if isinstance(value, bool):
             raise Invalid(self.description)
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
             value = int(value)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -150,7 +224,7 @@ class CustomId:
     description = "Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char"
 
     def clean(self, value):
-        if value == "unique()" or (isinstance(value, str) and ID_PATTERN.match(value)):
+        if value == "unique()" or (isinstance(value, str) and ID_PATTERN.fullmatch(value)):
             return value
         raise Invalid(self.description)
 
@@ -159,7 +233,7 @@ class UID:
     description = "UID must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, and underscore. Can't start with a leading underscore"
 
     def clean(self, value):
-        if isinstance(value, str) and ID_PATTERN.match(value):
+        if isinstance(value, str) and ID_PATTERN.fullmatch(value):
             return value
         raise Invalid(self.description)
 
@@ -235,12 +309,15 @@ class Headers:
     """Execution headers: an object, or an object encoded as a JSON string."""
 
     description = 'Invalid headers: Alphanumeric characters or hyphens only, cannot start with "x-appwrite", maximum 100 keys, and total size 16384.'
-    NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
+    NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+    # What an HTTP/1.1 field value may hold: tab, visible ASCII, space and obs-text (Latin-1).
+    VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+    VALUE_MESSAGE = "Invalid headers: header values must be Latin-1 text without control characters (CR, LF, NUL, ...)."
 
     def clean(self, value):
         if isinstance(value, str):
             try:
-                value = json.loads(value) if value.strip() else {}
+                value = load_json(value) if value.strip() else {}
             except ValueError:
                 raise Invalid("Value must be a valid object.") from None
         if not isinstance(value, dict) or len(json.dumps(value)) > 65535:
@@ -254,7 +331,9 @@ def validate_execution_headers(headers):
         return Headers.description
     size = 0
     for name, value in headers.items():
-        if not Headers.NAME.match(name) or name.startswith("x-appwrite-"):
+        if not Headers.NAME.fullmatch(name) or name.startswith("x-appwrite-"):
             return Headers.description
+        if not Headers.VALUE.fullmatch(value):
+            return Headers.VALUE_MESSAGE
         size += len(name) + len(value)
     return Headers.description if size >= 16384 else None

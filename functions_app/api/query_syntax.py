@@ -12,6 +12,8 @@ from datetime import UTC, datetime, time
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from .rendering import DEPTH_ERROR, SURROGATE_ERROR, check_json_value
+
 DEFAULT_LIMIT = 25
 COUNT_CAP = 5000  # APP_LIMIT_COUNT
 PARAM_MAX_VALUES = 5000  # Filter validator default the Appwrite validator ends up with
@@ -160,7 +162,9 @@ def _reject_constant(name):
 def _json_error(exc):
     """PHP's json_last_error_msg() for the failure Python reported."""
     if isinstance(exc, RecursionError):
-        return "Maximum stack depth exceeded"
+        return DEPTH_ERROR
+    if str(exc) in (DEPTH_ERROR, SURROGATE_ERROR):
+        return str(exc)
     if str(exc).startswith("Invalid control character"):
         return "Control character error, possibly incorrectly encoded"
     return "Syntax error"
@@ -171,6 +175,7 @@ def _parse(raw):
     text = raw if isinstance(raw, str) else _php_string(raw)
     try:
         data = json.loads(text, parse_constant=_reject_constant)
+        check_json_value(data)
     except (ValueError, RecursionError) as exc:
         raise _ParseError(f"Invalid query: {_json_error(exc)}") from None
     if not isinstance(data, dict | list):

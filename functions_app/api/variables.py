@@ -11,7 +11,7 @@ from .functions import get_function
 
 def create_fields(data):
     return {
-        "key": p.get(data, "key", p.Text(255), required=True),
+        "key": p.get(data, "key", p.VariableKey(), required=True),
         "value": p.get(data, "value", p.Text(8192, 0), required=True),
         "secret": p.get(data, "secret", p.Boolean(), default=True),
     }
@@ -19,7 +19,7 @@ def create_fields(data):
 
 def update_fields(data):
     return {
-        "key": p.get(data, "key", p.Text(255), required=True),
+        "key": p.get(data, "key", p.VariableKey(), required=True),
         "value": p.get(data, "value", p.Text(8192, 0), default=None),
         "secret": p.get(data, "secret", p.Boolean(), default=None),
     }

@@ -13,7 +13,7 @@ from ..models import Deployment
 from . import builder, enqueue, events, executor, storage
 
 CHUNK_SIZE = 5 * 1024 * 1024
-CONTENT_RANGE = re.compile(r"^(\w+) (\d+)-(\d+)/(\d+)$")
+CONTENT_RANGE = re.compile(r"(\w+) ([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18})")
 
 
 @dataclass
@@ -29,7 +29,7 @@ def parse_content_range(header, data):
     """A chunk from ``Content-Range`` (or the whole file when there is none)."""
     if not header:
         return Chunk(data, 0, max(len(data) - 1, 0), len(data), partial=False)
-    match = CONTENT_RANGE.match(header.strip())
+    match = CONTENT_RANGE.fullmatch(header.strip())
     if not match:
         raise AppwriteError("storage_invalid_content_range")
     start, end, size = (int(g) for g in match.groups()[1:])
@@ -50,10 +50,11 @@ def receive(
     """Store one chunk; the last one assembles the archive and queues the build.
     ``upload_id`` (``X-Appwrite-ID``) only ever resumes an unfinished upload of this function."""
     check_size(chunk.size)
+    index = _chunk_index(chunk)  # before anything is created: a bad chunk changes nothing
     deployment = _find_or_create(function, chunk, upload_id, activate, entrypoint, commands, type_)
     if deployment.uploaded:
         return deployment  # a chunk sent again after the upload finished changes nothing
-    storage.chunk_path(deployment, _chunk_index(deployment, chunk)).write_bytes(chunk.data)
+    storage.chunk_path(deployment, index).write_bytes(chunk.data)
     parts = len(storage.chunk_paths(deployment))
     if parts >= deployment.source_chunks_total:
         _assemble(deployment)
@@ -65,16 +66,18 @@ def receive(
     return deployment
 
 
-def _chunk_index(deployment, chunk):
+def _chunk_index(chunk):
     """1-based; every chunk but the last is exactly ``CHUNK_SIZE`` long and starts on a
-    multiple of it, so an upload can never hold more parts (or bytes) than it declared."""
+    multiple of it, so an upload can never hold more parts (or bytes) than it declared (an
+    upload's parts are always ``_chunks`` of its declared size: ``_find_or_create``)."""
     if not chunk.partial:
         return 1
+    total = _chunks(chunk)
     index = chunk.start // CHUNK_SIZE + 1
-    last = index == deployment.source_chunks_total
+    last = index == total
     if (
         chunk.start % CHUNK_SIZE
-        or index > deployment.source_chunks_total
+        or index > total
         or len(chunk.data) > CHUNK_SIZE
         or (not last and len(chunk.data) != CHUNK_SIZE)
     ):

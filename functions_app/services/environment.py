@@ -1,10 +1,14 @@
 """The environment every build and execution container receives: Appwrite's ``APPWRITE_*``
 variables, then the project's and the function's own variables (later ones win)."""
 
+import re
+
 from django.conf import settings
 
 from .. import runtimes
 from ..models import Variable
+
+ENV_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def container_environment(function, deployment, spec):
@@ -12,13 +16,15 @@ def container_environment(function, deployment, spec):
 
 
 def user_variables(function):
-    """Project variables, then function variables."""
+    """Project variables, then function variables. As Appwrite's executor does, only keys of
+    ``[A-Za-z0-9_.-]`` reach a container (the API accepts no others; a row written some other
+    way cannot break the container's environment)."""
     merged = {
         v.key: v.value
         for v in Variable.objects.filter(project_id=function.project_id, function=None)
     }
     merged.update({v.key: v.value for v in function.variables.all()})
-    return merged
+    return {k: v for k, v in merged.items() if ENV_KEY.fullmatch(k) and "\x00" not in v}
 
 
 def function_environment(function, deployment, spec):

@@ -45,7 +45,10 @@ def truncate(text, kind="Logs"):
 
 def parse_scheduled_at(value):
     """``scheduledAt``: a whole minute, more than a minute from now."""
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible, such as year 0 or month 13
+        moment = None
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if (

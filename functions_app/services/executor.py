@@ -162,6 +162,8 @@ def _call(runtime, call, started):
         raise RuntimeGone(str(exc)) from None
     except OSError as exc:
         return failure(f"Runtime connection failed: {exc}", 500, started)
+    except ValueError as exc:  # a path or header HTTP cannot carry (the API refuses them first)
+        return failure(f"Invalid request for the runtime: {exc}", 400, started)
     return _result(runtime, status, response_headers, payload, started)
 
 

@@ -83,7 +83,7 @@ def request(folder, method, url, headers, body, timeout):
         reused = conn.sock is not None
         try:
             _start_clock(conn, timeout)
-            conn.request(method, url, body=body, headers=headers)
+            conn.request(method, url, body=body, headers=wire_headers(headers))
             response = conn.getresponse()
             payload = response.read(RESPONSE_LIMIT + 1)
         except http.client.HTTPException as error:
@@ -105,6 +105,14 @@ def request(folder, method, url, headers, body, timeout):
             discard(folder)
             raise BadResponse("Response body is larger than 20MB.")
         return response.status, response.getheaders(), payload
+
+
+def wire_headers(headers):
+    """Header values go out as UTF-8 bytes, as Appwrite's executor sends its PHP strings
+    (http.client would encode them as Latin-1)."""
+    return {
+        name: value.encode() if isinstance(value, str) else value for name, value in headers.items()
+    }
 
 
 def is_listening(folder):
