@@ -9,11 +9,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from .api.auth import ADMIN_SCOPES, Caller
-from .api.functions import function_fields
+from .api.fields import function_fields
 from .errors import AppwriteError
 from .models import ApiKey, Deployment, Execution, Function, Project, Rule, Team, Variable
-from .services import deployments, documents, events, executions, functions, variables
+from .services import callers, deployments, documents, events, executions, functions, variables
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -62,7 +61,7 @@ def model_fields(model, replace):
 
 def admin_caller(request, project):
     """Admin users act as the project's admins, as members do in the console."""
-    return Caller(project, "admin", set(ADMIN_SCOPES), user=request.user)
+    return callers.admin_caller(project, request.user)
 
 
 def origin(request):

@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ from appwrite.client import Client
 from appwrite.services.functions import Functions
 from django.conf import settings as django_settings
 
-from functions_app.api.auth import KEY_SCOPES
 from functions_app.models import ApiKey, Project
+from functions_app.services.callers import KEY_SCOPES
 
 
 def make_client(url, project_id, key=None):
@@ -124,6 +125,9 @@ class Cluster:
         """SIGKILL to every process of the cluster, with no chance to clean up."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        deadline = time.monotonic() + 20
+        while _group_members(self.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)  # SIGKILL is delivered, but each worker takes a moment to die
 
     def stop(self):
         self.process.terminate()
@@ -131,6 +135,19 @@ class Cluster:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+def _group_members(pgid):
+    """Live (not zombie) processes of the process group ``pgid``."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_bytes().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            alive.append(stat.parent.name)
+    return alive
 
 
 @pytest.fixture(scope="session")

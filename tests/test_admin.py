@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from functions_app.api.functions import function_fields
+from functions_app.api.fields import function_fields
 from functions_app.models import ApiKey, Deployment, Execution, Function, Team, Variable
 from functions_app.services import deployments as deployment_service
 from functions_app.services import documents

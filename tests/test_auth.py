@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from functions_app.api.functions import function_fields
+from functions_app.api.fields import function_fields
 from functions_app.models import ApiKey, Function
 from functions_app.services import functions as function_service
 from functions_app.services import keys

@@ -9,7 +9,7 @@ import tarfile
 import pytest
 from playwright.sync_api import expect
 
-from functions_app.api.functions import function_fields
+from functions_app.api.fields import function_fields
 from functions_app.models import Deployment, Execution, Function
 from functions_app.services import functions as service
 

@@ -82,7 +82,7 @@ def snapshot(function):
 
 
 def create(project, function_id):
-    from functions_app.api.functions import function_fields
+    from functions_app.api.fields import function_fields
     from functions_app.services import functions as service
 
     return service.create_function(project, function_id, function_fields(dict(FUNCTION_API), True))

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from functions_app.api.functions import function_fields
+from functions_app.api.fields import function_fields
 from functions_app.models import Deployment, Execution, Function
 from functions_app.services import functions as service
 from functions_app.services import scheduler

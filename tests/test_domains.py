@@ -10,8 +10,8 @@ from appwrite.services.functions import Functions
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from functions_app.api.auth import KEY_SCOPES
 from functions_app.models import ApiKey, Execution, Function, Project, Rule
+from functions_app.services.callers import KEY_SCOPES
 
 from .conftest import make_client
 from .deploy import deploy_echo

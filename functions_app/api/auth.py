@@ -3,8 +3,6 @@
 ``AppwriteAuthentication`` resolves a ``Caller``; views then check one scope with
 ``require_scope``. Every queryset a view builds is scoped to ``caller.project``."""
 
-from dataclasses import dataclass, field
-
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
@@ -14,42 +12,7 @@ from ..ids import is_valid_id
 from ..models import ApiKey, Project
 from ..models.project import hash_secret
 from ..services import keys
-
-KEY_SCOPES = ["functions.read", "functions.write", "execution.read", "execution.write"]
-GUEST_SCOPES = {"public", "global", "execution.write"}
-USER_SCOPES = {"public", "global", "execution.read", "execution.write"}
-APP_EXTRA_SCOPES = {"public", "global", "health.read", "graphql"}
-ADMIN_SCOPES = set(KEY_SCOPES) | APP_EXTRA_SCOPES
-
-
-@dataclass
-class Caller:
-    project: Project | None
-    role: str  # guests | users | apps | admin
-    scopes: set = field(default_factory=set)
-    user: object = None
-    key: ApiKey | None = None
-    cause_execution: str = ""  # the execution whose dynamic key is calling
-    cause_chain: str = ""  # and the event chain that execution belongs to
-
-    @property
-    def privileged(self):
-        """Keys and console admins bypass execute permissions and see logs."""
-        return self.role in ("apps", "admin")
-
-    @property
-    def user_id(self):
-        return str(self.user.pk) if self.user is not None else ""
-
-    @property
-    def end_user_id(self):
-        """The user an execution runs for: only a plain ``users`` caller. Console accounts acting
-        as the project's admins run functions as the project, with no user and no user JWT."""
-        return self.user_id if self.role == "users" else ""
-
-    @property
-    def role_label(self):
-        return {"apps": "applications", "admin": "owner"}.get(self.role, self.role)
+from ..services.callers import APP_EXTRA_SCOPES, GUEST_SCOPES, USER_SCOPES, Caller, user_caller
 
 
 def project_id_of(request):
@@ -99,12 +62,6 @@ def dynamic_key_caller(project, token):
 def _function_exists(project, payload):
     function_pk = payload.get("functionInternalId")
     return isinstance(function_pk, int) and project.functions.filter(pk=function_pk).exists()
-
-
-def user_caller(project, user):
-    if project is not None and project.members.filter(pk=user.pk).exists():
-        return Caller(project, "admin", set(ADMIN_SCOPES), user=user)
-    return Caller(project, "users", set(USER_SCOPES), user=user)
 
 
 def session_user(session_key):

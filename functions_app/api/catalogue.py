@@ -1,15 +1,7 @@
 """/v1/functions/runtimes and /v1/functions/specifications."""
 
-from django.conf import settings
-
-from .. import runtimes
-from ..services import documents, specifications
+from ..services import documents, functions, specifications
 from .base import AppwriteView, ok
-
-
-def available_runtimes():
-    allowlist = settings.FUNCTIONS_RUNTIMES
-    return [rt for rt in runtimes.registry().values() if not allowlist or rt.id in allowlist]
 
 
 class RuntimesView(AppwriteView):
@@ -17,7 +9,7 @@ class RuntimesView(AppwriteView):
     project_required = False
 
     def get(self, request):
-        items = [documents.runtime(rt) for rt in available_runtimes()]
+        items = [documents.runtime(rt) for rt in functions.available_runtimes()]
         return ok(documents.listing("runtimes", items))
 
 

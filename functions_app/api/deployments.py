@@ -1,11 +1,13 @@
 """/v1/functions/{id}/deployments and /v1/functions/{id}/deployment."""
 
+from .. import downloads
 from ..errors import AppwriteError
 from ..models import Deployment
 from ..services import deployments as service
 from ..services import documents
-from . import downloads, queries
+from . import fields as parse
 from . import params as p
+from . import queries
 from .base import AppwriteView, check_uid, no_content, ok
 from .functions import COMMON_ATTRIBUTES, get_function, list_params
 
@@ -45,20 +47,6 @@ def trim(data, selected):
     return {k: v for k, v in data.items() if k in selected or k.startswith("$")}
 
 
-def upload_fields(request, data, function):
-    activate = p.get(data, "activate", p.Boolean(loose=True), required=True)
-    entrypoint = p.get(data, "entrypoint", p.Text(1028), default=None) or function.entrypoint
-    commands = p.get(data, "commands", p.Text(8192, 0), default=None)
-    upload = request.FILES.get("code") or request.FILES.get("0")
-    if upload is None:
-        raise AppwriteError("storage_file_empty", "No file sent")
-    if not upload.name.lower().endswith(".gz"):
-        raise AppwriteError("storage_file_type_unsupported")
-    if not entrypoint:
-        raise AppwriteError("function_entrypoint_missing")
-    return upload, activate, entrypoint, function.commands if commands is None else commands
-
-
 class DeploymentsView(AppwriteView):
     scopes = {"GET": "functions.read", "POST": "functions.write"}
 
@@ -78,7 +66,9 @@ class DeploymentsView(AppwriteView):
 
     def post(self, request, function_id):
         function = get_function(self.project, function_id)
-        upload, activate, entrypoint, commands = upload_fields(request, self.params(), function)
+        upload, activate, entrypoint, commands = parse.upload_fields(
+            request, self.params(), function
+        )
         upload_id = request.headers.get("X-Appwrite-ID", "")
         if upload_id:  # the deployment a chunk continues: Appwrite takes it as its deploymentId
             check_uid("deploymentId", upload_id)

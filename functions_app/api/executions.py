@@ -4,11 +4,11 @@ import json
 
 from django.http import HttpResponse
 
-from ..errors import AppwriteError, argument_invalid
+from ..errors import AppwriteError
 from ..models import Execution
 from ..services import abuse, documents
 from ..services import executions as service
-from . import params as p
+from . import fields as parse
 from . import queries
 from .base import AppwriteView, no_content, ok
 from .functions import COMMON_ATTRIBUTES, get_function, list_params
@@ -23,30 +23,6 @@ EXECUTION_ATTRIBUTES = COMMON_ATTRIBUTES | {
     "requestPath": A("request_path", "string"),
     "deploymentId": A("deployment_uid", "string"),
 }
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
-
-
-def execution_request(caller, data, meta):
-    body = p.get(data, "body", p.Body(10485760), default=b"")
-    run_async = p.get(data, "async", p.Boolean(loose=True), default=False)
-    path = p.get(data, "path", p.ExecutionPath(), default="/")
-    method = p.get(data, "method", p.WhiteList(METHODS), default="POST")
-    headers = p.get(data, "headers", p.Headers(), default={})
-    scheduled_at = p.get(data, "scheduledAt", p.Text(100), default=None)
-    if scheduled_at and not run_async:
-        raise AppwriteError(
-            "general_bad_request",
-            "Scheduled executions must run asynchronously. Set scheduledAt to a future date, or set async to true.",
-        )
-    moment = service.parse_scheduled_at(scheduled_at) if scheduled_at else None
-    message = p.validate_execution_headers(headers)
-    if message:
-        raise argument_invalid(message)
-    request = service.Request(
-        method=method, path=path if path.startswith("/") else f"/{path}", headers=headers,
-        body=body, user_id=caller.end_user_id, client_ip=meta.get("REMOTE_ADDR", ""),
-    )  # fmt: skip
-    return request, run_async, moment
 
 
 def visible_executions(caller, function):
@@ -83,7 +59,7 @@ class ExecutionsView(AppwriteView):
         if self.quota and self.quota.exceeded:
             raise AppwriteError("general_rate_limit_exceeded")
         data = self.params()
-        req, run_async, moment = execution_request(self.caller, data, request.META)
+        req, run_async, moment = parse.execution_request(self.caller, data, request.META)
         function = get_function(self.project, function_id, with_variables=False)
         execution, result = service.create_http_execution(
             self.caller, function, req, run_async, moment

@@ -1,74 +1,15 @@
 """/v1/functions: list, create, get, update (PUT replaces), delete."""
 
-from django.conf import settings
 from django.db.models import Prefetch
 
-from .. import runtimes
 from ..errors import AppwriteError
 from ..models import Function, Variable
 from ..services import documents
 from ..services import functions as service
+from . import fields as parse
 from . import params as p
 from . import queries
 from .base import AppwriteView, no_content, ok
-
-SCOPES_ALL = [
-    "sessions.write",
-    "users.read",
-    "users.write",
-    "teams.read",
-    "teams.write",
-    "databases.read",
-    "databases.write",
-    "collections.read",
-    "collections.write",
-    "tables.read",
-    "tables.write",
-    "attributes.read",
-    "attributes.write",
-    "columns.read",
-    "columns.write",
-    "indexes.read",
-    "indexes.write",
-    "documents.read",
-    "documents.write",
-    "rows.read",
-    "rows.write",
-    "files.read",
-    "files.write",
-    "buckets.read",
-    "buckets.write",
-    "functions.read",
-    "functions.write",
-    "sites.read",
-    "sites.write",
-    "log.read",
-    "log.write",
-    "execution.read",
-    "execution.write",
-    "locale.read",
-    "avatars.read",
-    "health.read",
-    "providers.read",
-    "providers.write",
-    "messages.read",
-    "messages.write",
-    "topics.read",
-    "topics.write",
-    "subscribers.read",
-    "subscribers.write",
-    "targets.read",
-    "targets.write",
-    "rules.read",
-    "rules.write",
-    "migrations.read",
-    "migrations.write",
-    "vcs.read",
-    "vcs.write",
-    "assistant.read",
-    "tokens.read",
-    "tokens.write",
-]
 
 A = queries.Attribute
 COMMON_ATTRIBUTES = {
@@ -90,35 +31,6 @@ FUNCTION_ATTRIBUTES = COMMON_ATTRIBUTES | {
     "commands": A("commands", "string"),
     "installationId": A("installation_id", "string"),
 }
-
-
-def function_fields(data, creating):
-    """Validate the create/update body into model field values (Appwrite's rules and order)."""
-    fields = {
-        "name": p.get(data, "name", p.Text(128), required=True),
-        "runtime": p.get(data, "runtime", p.WhiteList(runtimes.known_ids()), required=creating)
-        or "",
-        "execute": p.get(data, "execute", p.Roles(100), default=[]),
-        "events": p.get(data, "events", p.FunctionEvents(100), default=[]),
-        "schedule": p.get(data, "schedule", p.Cron(), default=""),
-        "timeout": p.get(data, "timeout", p.Range(1, settings.FUNCTIONS_TIMEOUT_MAX), default=15),
-        "enabled": p.get(data, "enabled", p.Boolean(), default=True),
-        "logging": p.get(data, "logging", p.Boolean(), default=True),
-        "entrypoint": p.get(data, "entrypoint", p.Text(1028, 0), default=""),
-        "commands": p.get(data, "commands", p.Text(8192, 0), default=""),
-        "scopes": p.get(data, "scopes", p.ArrayList(p.WhiteList(SCOPES_ALL), 100), default=[]),
-        "installation_id": p.get(data, "installationId", p.Text(128, 0), default=""),
-        "provider_repository_id": p.get(data, "providerRepositoryId", p.Text(128, 0), default=None),
-        "provider_branch": p.get(data, "providerBranch", p.Text(128, 0), default=""),
-        "provider_silent_mode": p.get(data, "providerSilentMode", p.Boolean(), default=False),
-        "provider_root_directory": p.get(data, "providerRootDirectory", p.Text(128, 0), default=""),
-        "specification": p.get(
-            data, "specification", p.Specification(), default=service.DEFAULTS["specification"]
-        ),
-    }
-    if creating and fields["provider_repository_id"] is None:
-        fields["provider_repository_id"] = ""
-    return fields
 
 
 def function_queryset(project):
@@ -165,7 +77,7 @@ class FunctionsView(AppwriteView):
     def post(self, request):
         data = self.params()
         function_id = p.get(data, "functionId", p.CustomId(), required=True)
-        fields = function_fields(data, creating=True)
+        fields = parse.function_fields(data, creating=True)
         function = service.create_function(self.project, function_id, fields, self.origin)
         return ok(documents.function(get_function(self.project, function.uid)), status=201)
 
@@ -177,7 +89,7 @@ class FunctionView(AppwriteView):
         return ok(documents.function(get_function(self.project, function_id)))
 
     def put(self, request, function_id):
-        fields = function_fields(self.params(), creating=False)
+        fields = parse.function_fields(self.params(), creating=False)
         function = get_function(self.project, function_id)
         service.update_function(function, fields, self.origin)
         return ok(documents.function(get_function(self.project, function.uid)))

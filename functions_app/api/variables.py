@@ -4,25 +4,9 @@ from ..errors import AppwriteError
 from ..models import Variable
 from ..services import documents
 from ..services import variables as service
-from . import params as p
+from . import fields as parse
 from .base import AppwriteView, no_content, ok
 from .functions import get_function
-
-
-def create_fields(data):
-    return {
-        "key": p.get(data, "key", p.VariableKey(), required=True),
-        "value": p.get(data, "value", p.Text(8192, 0), required=True),
-        "secret": p.get(data, "secret", p.Boolean(), default=True),
-    }
-
-
-def update_fields(data):
-    return {
-        "key": p.get(data, "key", p.VariableKey(), required=True),
-        "value": p.get(data, "value", p.Text(8192, 0), default=None),
-        "secret": p.get(data, "secret", p.Boolean(), default=None),
-    }
 
 
 class VariablesMixin:
@@ -55,7 +39,9 @@ class VariablesView(VariablesMixin, AppwriteView):
 
     def post(self, request, **kwargs):
         function = self.owner(kwargs)
-        variable = service.create_variable(self.project, function, **create_fields(self.params()))
+        variable = service.create_variable(
+            self.project, function, **parse.variable_create_fields(self.params())
+        )
         return ok(documents.variable(variable), status=201)
 
 
@@ -68,7 +54,9 @@ class VariableView(VariablesMixin, AppwriteView):
     def put(self, request, **kwargs):
         variable = self.get_variable(kwargs)
         return ok(
-            documents.variable(service.update_variable(variable, **update_fields(self.params())))
+            documents.variable(
+                service.update_variable(variable, **parse.variable_update_fields(self.params()))
+            )
         )
 
     def delete(self, request, **kwargs):

@@ -33,6 +33,12 @@ DEFAULTS = {
 LIVE_FIELDS = ("name", "entrypoint", "commands", "provider_root_directory", "runtime")
 
 
+def available_runtimes():
+    """The registry's runtimes this instance offers (``FUNCTIONS_RUNTIMES`` narrows them)."""
+    allowlist = settings.FUNCTIONS_RUNTIMES
+    return [rt for rt in runtimes.registry().values() if not allowlist or rt.id in allowlist]
+
+
 def check_runtime_available(runtime_id):
     allowlist = settings.FUNCTIONS_RUNTIMES
     if runtimes.get(runtime_id) is None or (allowlist and runtime_id not in allowlist):

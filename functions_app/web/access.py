@@ -7,9 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
-from ..api.auth import ADMIN_SCOPES, Caller, user_caller
 from ..models import Function, Project
 from ..services import events
+from ..services.callers import admin_caller, user_caller
 
 SESSION_PROJECT = "console_project"
 
@@ -37,7 +37,7 @@ def caller(project, user):
     """Members act as project admins; so do superusers, who may open every project."""
     found = user_caller(project, user)
     if found.role != "admin" and user.is_superuser:
-        return Caller(project, "admin", set(ADMIN_SCOPES), user=user)
+        return admin_caller(project, user)
     return found
 
 

@@ -7,8 +7,8 @@ from datetime import UTC
 from django.utils.dateparse import parse_datetime
 
 from ..api import params as p
-from ..api.auth import KEY_SCOPES
 from ..errors import AppwriteError, param_invalid
+from ..services.callers import KEY_SCOPES
 
 SPLIT = re.compile(r"[\n,]")
 FUNCTION_TEXT = ("name", "runtime", "entrypoint", "commands", "schedule", "specification")

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from functions_app.api.auth import KEY_SCOPES
 from functions_app.models import ApiKey, Project
+from functions_app.services.callers import KEY_SCOPES
 from functions_app.services.projects import create_project
 
 CREDENTIALS_FILE = "first-run.txt"

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from functions_app.api.auth import KEY_SCOPES
 from functions_app.models import ApiKey, Project
+from functions_app.services.callers import KEY_SCOPES
 
 
 class Command(BaseCommand):

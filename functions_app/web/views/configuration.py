@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from ...api.functions import function_fields
+from ...api.fields import function_fields
 from ...errors import AppwriteError
 from ...services import functions as service
 from ...services import scheduler

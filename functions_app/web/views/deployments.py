@@ -9,8 +9,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ...api import downloads
-from ...api.deployments import upload_fields
+from ... import downloads
+from ...api.fields import upload_fields
 from ...errors import AppwriteError
 from ...models import Deployment
 from ...services import deployments as service

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ...api.executions import METHODS, execution_request
+from ...api.fields import METHODS, execution_request
 from ...errors import AppwriteError
 from ...services import documents
 from ...services import executions as service

@@ -3,11 +3,11 @@
 from django.contrib import messages
 from django.shortcuts import redirect
 
-from ...api.catalogue import available_runtimes
-from ...api.functions import SCOPES_ALL, function_fields
+from ...api.fields import function_fields
 from ...errors import AppwriteError
 from ...services import functions as service
 from ...services import specifications
+from ...services.callers import SCOPES_ALL
 from .. import filters, forms
 from ..access import origin, page, project_view
 
@@ -24,7 +24,7 @@ CREATE_DEFAULTS = {
 
 def choices(runtime=""):
     """What the function forms pick from (plus ``runtime`` when it is no longer offered)."""
-    runtimes = available_runtimes()
+    runtimes = service.available_runtimes()
     return {
         "runtimes": runtimes,
         "runtime_unlisted": runtime if runtime not in [rt.id for rt in runtimes] else "",
@@ -36,7 +36,7 @@ def choices(runtime=""):
 @project_view
 def function_list(request, project):
     context = filters.paginate(request, filters.functions(project, request.GET))
-    context.update(project=project, params=request.GET, runtimes=available_runtimes())
+    context.update(project=project, params=request.GET, runtimes=service.available_runtimes())
     context["statuses"] = filters.DEPLOYMENT_STATUSES
     return page(request, "console/functions.html", context)
 

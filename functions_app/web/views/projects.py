@@ -5,10 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from ...api.auth import KEY_SCOPES
 from ...errors import AppwriteError
 from ...models import ApiKey
 from ...services import projects as projects_service
+from ...services.callers import KEY_SCOPES
 from .. import forms
 from ..access import SESSION_PROJECT, page, project_view, visible_projects
 

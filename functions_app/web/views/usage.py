@@ -2,8 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 
-from ...api.catalogue import available_runtimes
-from ...services import specifications
+from ...services import functions, specifications
 from ..access import function_view, page
 from ..tabs import function_page
 from ..usage import usage
@@ -16,7 +15,7 @@ def usage_tab(request, function):
 
 @login_required
 def runtimes(request):
-    return page(request, "console/runtimes.html", {"runtimes": available_runtimes()})
+    return page(request, "console/runtimes.html", {"runtimes": functions.available_runtimes()})
 
 
 @login_required

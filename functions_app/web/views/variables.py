@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from ...api.variables import create_fields, update_fields
+from ...api.fields import variable_create_fields, variable_update_fields
 from ...errors import AppwriteError
 from ...models import Variable
 from ...services import variables as service
@@ -40,7 +40,7 @@ def variable_list(request, function):
     if request.method != "POST":
         return tab(request, function)
     try:
-        fields = create_fields(forms.variable_data(request.POST))
+        fields = variable_create_fields(forms.variable_data(request.POST))
         variable = service.create_variable(function.project, function, **fields)
     except AppwriteError as error:
         return tab(request, function, 400, error=error.message, values=request.POST)
@@ -54,7 +54,7 @@ def variable_update(request, function, variable_id):
     variable = get_variable(function, variable_id)
     try:
         service.update_variable(
-            variable, **update_fields(forms.variable_data(request.POST, variable))
+            variable, **variable_update_fields(forms.variable_data(request.POST, variable))
         )
     except AppwriteError as error:
         return tab(request, function, 400, row_error=error.message, editing=variable_id)

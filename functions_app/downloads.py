@@ -5,7 +5,7 @@ import re
 
 from django.http import FileResponse, HttpResponse
 
-from ..errors import AppwriteError
+from .errors import AppwriteError
 
 DOWNLOAD_RANGE = re.compile(r"(\w+)=([0-9]{1,18})-([0-9]{0,18})")
 MAX_RANGE = 10 * 1024 * 1024

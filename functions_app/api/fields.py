@@ -1,0 +1,96 @@
+"""Request bodies parsed into service arguments, with Appwrite's exact errors: one parser per
+resource, shared by the API views, the console and the admin (none of which imports another's
+views)."""
+
+from django.conf import settings
+
+from .. import runtimes
+from ..errors import AppwriteError, argument_invalid
+from ..services import executions, functions
+from ..services.callers import SCOPES_ALL
+from . import params as p
+
+
+def function_fields(data, creating):
+    """Validate the create/update body into model field values (Appwrite's rules and order)."""
+    fields = {
+        "name": p.get(data, "name", p.Text(128), required=True),
+        "runtime": p.get(data, "runtime", p.WhiteList(runtimes.known_ids()), required=creating)
+        or "",
+        "execute": p.get(data, "execute", p.Roles(100), default=[]),
+        "events": p.get(data, "events", p.FunctionEvents(100), default=[]),
+        "schedule": p.get(data, "schedule", p.Cron(), default=""),
+        "timeout": p.get(data, "timeout", p.Range(1, settings.FUNCTIONS_TIMEOUT_MAX), default=15),
+        "enabled": p.get(data, "enabled", p.Boolean(), default=True),
+        "logging": p.get(data, "logging", p.Boolean(), default=True),
+        "entrypoint": p.get(data, "entrypoint", p.Text(1028, 0), default=""),
+        "commands": p.get(data, "commands", p.Text(8192, 0), default=""),
+        "scopes": p.get(data, "scopes", p.ArrayList(p.WhiteList(SCOPES_ALL), 100), default=[]),
+        "installation_id": p.get(data, "installationId", p.Text(128, 0), default=""),
+        "provider_repository_id": p.get(data, "providerRepositoryId", p.Text(128, 0), default=None),
+        "provider_branch": p.get(data, "providerBranch", p.Text(128, 0), default=""),
+        "provider_silent_mode": p.get(data, "providerSilentMode", p.Boolean(), default=False),
+        "provider_root_directory": p.get(data, "providerRootDirectory", p.Text(128, 0), default=""),
+        "specification": p.get(
+            data, "specification", p.Specification(), default=functions.DEFAULTS["specification"]
+        ),
+    }
+    if creating and fields["provider_repository_id"] is None:
+        fields["provider_repository_id"] = ""
+    return fields
+
+
+def upload_fields(request, data, function):
+    activate = p.get(data, "activate", p.Boolean(loose=True), required=True)
+    entrypoint = p.get(data, "entrypoint", p.Text(1028), default=None) or function.entrypoint
+    commands = p.get(data, "commands", p.Text(8192, 0), default=None)
+    upload = request.FILES.get("code") or request.FILES.get("0")
+    if upload is None:
+        raise AppwriteError("storage_file_empty", "No file sent")
+    if not upload.name.lower().endswith(".gz"):
+        raise AppwriteError("storage_file_type_unsupported")
+    if not entrypoint:
+        raise AppwriteError("function_entrypoint_missing")
+    return upload, activate, entrypoint, function.commands if commands is None else commands
+
+
+def variable_create_fields(data):
+    return {
+        "key": p.get(data, "key", p.VariableKey(), required=True),
+        "value": p.get(data, "value", p.Text(8192, 0), required=True),
+        "secret": p.get(data, "secret", p.Boolean(), default=True),
+    }
+
+
+def variable_update_fields(data):
+    return {
+        "key": p.get(data, "key", p.VariableKey(), required=True),
+        "value": p.get(data, "value", p.Text(8192, 0), default=None),
+        "secret": p.get(data, "secret", p.Boolean(), default=None),
+    }
+
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+
+
+def execution_request(caller, data, meta):
+    body = p.get(data, "body", p.Body(10485760), default=b"")
+    run_async = p.get(data, "async", p.Boolean(loose=True), default=False)
+    path = p.get(data, "path", p.ExecutionPath(), default="/")
+    method = p.get(data, "method", p.WhiteList(METHODS), default="POST")
+    headers = p.get(data, "headers", p.Headers(), default={})
+    scheduled_at = p.get(data, "scheduledAt", p.Text(100), default=None)
+    if scheduled_at and not run_async:
+        raise AppwriteError(
+            "general_bad_request",
+            "Scheduled executions must run asynchronously. Set scheduledAt to a future date, or set async to true.",
+        )
+    moment = executions.parse_scheduled_at(scheduled_at) if scheduled_at else None
+    message = p.validate_execution_headers(headers)
+    if message:
+        raise argument_invalid(message)
+    request = executions.Request(
+        method=method, path=path if path.startswith("/") else f"/{path}", headers=headers,
+        body=body, user_id=caller.end_user_id, client_ip=meta.get("REMOTE_ADDR", ""),
+    )  # fmt: skip
+    return request, run_async, moment
