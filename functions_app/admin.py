@@ -12,7 +12,16 @@ from django.utils.http import urlencode
 from .api.fields import function_fields
 from .errors import AppwriteError
 from .models import ApiKey, Deployment, Execution, Function, Project, Rule, Team, Variable
-from .services import callers, deployments, documents, events, executions, functions, variables
+from .services import (
+    callers,
+    deployments,
+    documents,
+    events,
+    execution_requests,
+    executions,
+    functions,
+    variables,
+)
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -365,11 +374,7 @@ class DeploymentAdmin(FunctionLinks, admin.ModelAdmin):
 def rerun(request, execution):
     """A new execution with the same request, queued as ``POST .../executions`` (async) would."""
     function = execution.function
-    same = executions.Request(
-        method=execution.request_method, path=execution.request_path,
-        headers=dict(execution.runtime_headers), body=bytes(execution.request_body),
-        trigger=execution.trigger, user_id=execution.user_id, client_ip=execution.client_ip,
-    )  # fmt: skip
+    same = execution_requests.Request.of(execution)
     caller = admin_caller(request, function.project)
     copy, _ = executions.create_http_execution(caller, function, same, True, None)
     return copy

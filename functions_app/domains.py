@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from .errors import AppwriteError
-from .services import executions, headers, rules
+from .services import execution_requests, executions, headers, rules
 
 PAGES = {
     "rule_not_found": ("Nothing is here yet", "Start with this domain", "/"),
@@ -59,7 +59,7 @@ def serve(request, host):
 
 
 def incoming(request):
-    return executions.Request(
+    return execution_requests.Request(
         method=request.method, path=request.get_full_path(),
         headers=headers.from_caller(request.headers), body=request.body,
         client_ip=request.META.get("REMOTE_ADDR", ""),

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from .. import runtimes
 from ..errors import AppwriteError, argument_invalid
-from ..services import executions, functions
+from ..services import execution_requests, executions, functions
 from ..services.callers import SCOPES_ALL
 from . import params as p
 
@@ -89,7 +89,7 @@ def execution_request(caller, data, meta):
     message = p.validate_execution_headers(headers)
     if message:
         raise argument_invalid(message)
-    request = executions.Request(
+    request = execution_requests.Request(
         method=method, path=path if path.startswith("/") else f"/{path}", headers=headers,
         body=body, user_id=caller.end_user_id, client_ip=meta.get("REMOTE_ADDR", ""),
     )  # fmt: skip

@@ -21,6 +21,7 @@ from .. import events as catalogue
 from ..ids import unique_id
 from ..models import EventChain, Execution, Function
 from . import documents, enqueue
+from .execution_requests import Request, new_execution
 
 MAX_DEPTH = 3
 CHAIN_RETENTION = timedelta(days=1)  # a chain idle this long is over: its executions are done
@@ -181,26 +182,14 @@ def subscribers(project_id, names):
 
 
 def _start(function, event, payload, user_id, depth, chain):
-    headers = {
-        "user-agent": "Appwrite/1.8.0",
-        "content-type": "application/json",
-        "x-appwrite-event": event,
-        "x-appwrite-user-id": user_id,
-    }
-    execution = Execution.objects.create(
-        project_id=function.project_id,
-        function=function,
-        uid=unique_id(),
-        trigger="event",
-        status="waiting",
-        request_method="POST",
-        request_path="/",
-        request_headers=[{"name": "content-type", "value": "application/json"}],
-        request_body=json.dumps(payload).encode(),
-        runtime_headers=headers,
+    request = Request(
+        headers={"user-agent": "Appwrite/1.8.0", "content-type": "application/json"},
+        body=json.dumps(payload).encode(),
+        trigger=Execution.Trigger.EVENT,
         user_id=user_id,
-        event_depth=depth,
-        event_chain=chain,
+        event=event,
     )
+    execution = new_execution(function, request, Execution.Status.WAITING, chain=chain, depth=depth)
+    execution.save()
     enqueue.execution(execution)
     return execution

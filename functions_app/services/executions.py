@@ -1,7 +1,6 @@
 """Creating and running executions, whatever triggered them."""
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
 from django.conf import settings
@@ -11,9 +10,9 @@ from django.utils.dateparse import parse_datetime
 
 from .. import roles
 from ..errors import AppwriteError
-from ..ids import unique_id
 from ..models import Deployment, Execution
 from . import enqueue, events, executor, functions, headers, keys, sync_slots, workers
+from .execution_requests import Request, new_execution
 
 LOG_LIMIT = 1_000_000
 logger = logging.getLogger(__name__)
@@ -22,18 +21,6 @@ NO_DEPLOYMENT = (
     "deployment needs to be created before it can be executed. Please create a deployment for your function and try again."
 )
 NOT_READY = "The execution could not be completed because the build is not ready. Please wait for the build to complete and try again."
-
-
-@dataclass
-class Request:
-    method: str = "POST"
-    path: str = "/"
-    headers: dict = field(default_factory=dict)
-    body: bytes = b""
-    trigger: str = "http"
-    user_id: str = ""
-    client_ip: str = ""
-    event: str | None = None
 
 
 def truncate(text, kind="Logs"):
@@ -110,19 +97,6 @@ def caller_roles(caller):
         return roles.caller_roles(None)
     teams = [(team.uid, []) for team in caller.user.function_teams.filter(project=caller.project)]
     return roles.caller_roles(str(caller.user.pk), teams)
-
-
-def new_execution(function, request, status, scheduled_at=None, chain=""):
-    """The row for a run: only the storable part of the caller's headers is kept."""
-    listed = headers.request_list(request.headers, request.client_ip)
-    return Execution(
-        project_id=function.project_id, function=function, uid=unique_id(), status=status,
-        trigger="schedule" if scheduled_at else request.trigger, request_method=request.method,
-        request_path=request.path, request_headers=listed, request_body=request.body,
-        runtime_headers=headers.storable(request.headers), scheduled_at=scheduled_at,
-        user_id=request.user_id, permissions=[f'read("user:{request.user_id}")'] if request.user_id else [],
-        event_chain=chain or unique_id(),
-    )  # fmt: skip
 
 
 def user_jwt(function, user_id):
@@ -248,11 +222,8 @@ def run_queued(execution_pk):
     if execution is None:
         return None
     function = execution.function
-    request = Request(
-        method=execution.request_method, path=execution.request_path, headers=dict(execution.runtime_headers),
-        body=bytes(execution.request_body), trigger=execution.trigger, user_id=execution.user_id,
-        client_ip=execution.client_ip, event=execution.runtime_headers.get("x-appwrite-event", ""),
-    )  # fmt: skip
+    request = Request.of(execution)
+    request.event = request.event or ""  # a queued run always names its event, as on Appwrite
     try:
         deployment = active_deployment(function)
     except AppwriteError as exc:

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 from croniter import croniter
 
-from ..ids import unique_id
 from ..models import Execution, Function
 from . import enqueue
+from .execution_requests import Request, new_execution
 
 CRON_MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -73,16 +73,9 @@ def _claim_tick(function, now):
 
 
 def _start_scheduled(function):
-    execution = Execution.objects.create(
-        project_id=function.project_id,
-        function=function,
-        uid=unique_id(),
-        trigger="schedule",
-        status="waiting",
-        request_method="POST",
-        request_path="/",
-        runtime_headers={"x-appwrite-event": ""},
-    )
+    request = Request(trigger=Execution.Trigger.SCHEDULE)
+    execution = new_execution(function, request, Execution.Status.WAITING)
+    execution.save()
     enqueue.execution(execution)
     return execution
 
