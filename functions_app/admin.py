@@ -57,8 +57,11 @@ def run_each(modeladmin, request, queryset, action, done):
 
 def pre(text):
     """Long logs, read-only, in a scrolling box."""
-    return format_html('<pre class="admin-logs" style="max-height:30rem;overflow:auto;'
-                       'white-space:pre-wrap">{}</pre>', text or "")  # fmt: skip
+    return format_html(
+        '<pre class="admin-logs" style="max-height:30rem;overflow:auto;'
+        'white-space:pre-wrap">{}</pre>',
+        text or "",
+    )
 
 
 def model_fields(model, replace):
@@ -131,14 +134,36 @@ def revoke_keys(modeladmin, request, queryset):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ProjectLink, admin.ModelAdmin):
-    list_display = ("name", "project_link", "secret_hint", "scope_list", "expire", "accessed_at",
-                    "state")  # fmt: skip
+    list_display = (
+        "name",
+        "project_link",
+        "secret_hint",
+        "scope_list",
+        "expire",
+        "accessed_at",
+        "state",
+    )
     list_filter = ("revoked", "project", "expire")
     search_fields = ("name", "secret_hint", "project__id", "project__name")
-    readonly_fields = ("project", "secret_hash", "secret_hint", "accessed_at", "revoked",
-                       "created_at")  # fmt: skip
-    fields = ("project", "name", "scopes", "expire", "secret_hint", "secret_hash", "accessed_at",
-              "revoked", "created_at")  # fmt: skip
+    readonly_fields = (
+        "project",
+        "secret_hash",
+        "secret_hint",
+        "accessed_at",
+        "revoked",
+        "created_at",
+    )
+    fields = (
+        "project",
+        "name",
+        "scopes",
+        "expire",
+        "secret_hint",
+        "secret_hash",
+        "accessed_at",
+        "revoked",
+        "created_at",
+    )
     actions = [revoke_keys]
 
     def has_add_permission(self, request):
@@ -180,10 +205,20 @@ def enable_functions(modeladmin, request, queryset):
     run_each(modeladmin, request, queryset, lambda f: set_enabled(request, f, True), "Enabled")
 
 
-EDITABLE = {"name": "name", "runtime": "runtime", "execute": "execute", "events": "events",
-            "schedule": "schedule", "timeout": "timeout", "enabled": "enabled",
-            "logging": "logging", "entrypoint": "entrypoint", "commands": "commands",
-            "scopes": "scopes", "specification": "specification"}  # fmt: skip
+EDITABLE = {
+    "name": "name",
+    "runtime": "runtime",
+    "execute": "execute",
+    "events": "events",
+    "schedule": "schedule",
+    "timeout": "timeout",
+    "enabled": "enabled",
+    "logging": "logging",
+    "entrypoint": "entrypoint",
+    "commands": "commands",
+    "scopes": "scopes",
+    "specification": "specification",
+}
 
 
 class FunctionForm(forms.ModelForm):
@@ -202,21 +237,61 @@ class FunctionForm(forms.ModelForm):
 
 @admin.register(Function)
 class FunctionAdmin(ProjectLink, admin.ModelAdmin):
-    list_display = ("uid", "name", "project_link", "runtime", "enabled", "live", "active_deployment",
-                    "latest_deployment_status", "schedule", "related", "created_at")  # fmt: skip
-    list_filter = ("enabled", "live", "runtime", "latest_deployment_status", "specification",
-                   "project")  # fmt: skip
+    list_display = (
+        "uid",
+        "name",
+        "project_link",
+        "runtime",
+        "enabled",
+        "live",
+        "active_deployment",
+        "latest_deployment_status",
+        "schedule",
+        "related",
+        "created_at",
+    )
+    list_filter = (
+        "enabled",
+        "live",
+        "runtime",
+        "latest_deployment_status",
+        "specification",
+        "project",
+    )
     search_fields = ("uid", "name", "project__id")
-    readonly_fields = ("project", "uid", "live", "deployment_uid", "deployment_created_at",
-                       "latest_deployment_uid", "latest_deployment_created_at",
-                       "latest_deployment_status", "schedule_next", "schedule_previous", "search",
-                       "created_at", "updated_at", "related")  # fmt: skip
+    readonly_fields = (
+        "project",
+        "uid",
+        "live",
+        "deployment_uid",
+        "deployment_created_at",
+        "latest_deployment_uid",
+        "latest_deployment_created_at",
+        "latest_deployment_status",
+        "schedule_next",
+        "schedule_previous",
+        "search",
+        "created_at",
+        "updated_at",
+        "related",
+    )
     date_hierarchy = "created_at"
     actions = [disable_functions, enable_functions]
     form = FunctionForm
-    fields = ("project", "uid", *EDITABLE.values(), "live", "deployment_uid",
-              "latest_deployment_uid", "latest_deployment_status", "schedule_next",
-              "schedule_previous", "created_at", "updated_at", "related")  # fmt: skip
+    fields = (
+        "project",
+        "uid",
+        *EDITABLE.values(),
+        "live",
+        "deployment_uid",
+        "latest_deployment_uid",
+        "latest_deployment_status",
+        "schedule_next",
+        "schedule_previous",
+        "created_at",
+        "updated_at",
+        "related",
+    )
 
     def has_add_permission(self, request):
         return False  # functions are created through the API or the console (validation)
@@ -294,8 +369,9 @@ class VariableAdmin(FunctionLinks, admin.ModelAdmin):
         if change:
             variables.update_variable(obj, obj.key, form.cleaned_data.get("value"), obj.secret)
         else:
-            saved = variables.create_variable(obj.project, obj.function, obj.key, obj.value,
-                                              obj.secret)  # fmt: skip
+            saved = variables.create_variable(
+                obj.project, obj.function, obj.key, obj.value, obj.secret
+            )
             obj.pk = saved.pk
 
     def delete_model(self, request, obj):
@@ -332,8 +408,18 @@ def cancel_builds(modeladmin, request, queryset):
 
 @admin.register(Deployment)
 class DeploymentAdmin(FunctionLinks, admin.ModelAdmin):
-    list_display = ("uid", "function_link", "project_link", "status", "active", "type",
-                    "source_size", "build_size", "build_duration", "created_at")  # fmt: skip
+    list_display = (
+        "uid",
+        "function_link",
+        "project_link",
+        "status",
+        "active",
+        "type",
+        "source_size",
+        "build_size",
+        "build_duration",
+        "created_at",
+    )
     list_filter = ("status", "type", "activate", "project")
     search_fields = ("uid", "function__uid", "function__name")
     list_select_related = ("function", "project")
@@ -388,8 +474,18 @@ def rerun_executions(modeladmin, request, queryset):
 
 @admin.register(Execution)
 class ExecutionAdmin(FunctionLinks, admin.ModelAdmin):
-    list_display = ("uid", "function_link", "project_link", "trigger", "status", "request_method",
-                    "request_path", "response_status_code", "duration", "created_at")  # fmt: skip
+    list_display = (
+        "uid",
+        "function_link",
+        "project_link",
+        "trigger",
+        "status",
+        "request_method",
+        "request_path",
+        "response_status_code",
+        "duration",
+        "created_at",
+    )
     list_filter = ("status", "trigger", "request_method", "response_status_code", "project")
     search_fields = ("uid", "function__uid", "request_path", "deployment_uid")
     list_select_related = ("function", "project")
@@ -397,8 +493,13 @@ class ExecutionAdmin(FunctionLinks, admin.ModelAdmin):
     actions = [rerun_executions]
 
     def get_fields(self, request, obj=None):
-        replace = {"function": "function_link", "deployment_uid": "deployment_link",
-                   "request_body": "body", "logs": "log_text", "errors": "error_text"}  # fmt: skip
+        replace = {
+            "function": "function_link",
+            "deployment_uid": "deployment_link",
+            "request_body": "body",
+            "logs": "log_text",
+            "errors": "error_text",
+        }
         return model_fields(Execution, replace)
 
     def get_readonly_fields(self, request, obj=None):

@@ -23,9 +23,16 @@ PAGES = {
     "general_rate_limit_exceeded": ("Too many requests", None, None),
 }
 HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-    "transfer-encoding", "upgrade", "content-length",
-}  # fmt: skip
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+}
 STATUS_PAGES = {
     404: "The page you are looking for does not exist.",
     504: "The server did not respond in time.",
@@ -37,9 +44,12 @@ def function_domain_middleware(get_response):
         host = request.META.get("HTTP_HOST", "").rsplit(":", 1)[0].lower()
         domain = settings.FUNCTIONS_DOMAIN.lower()
         if host == domain:
-            return error_page(AppwriteError(
-                "general_access_forbidden", "This domain cannot be used for security reasons. Please use any subdomain instead."
-            ))  # fmt: skip
+            return error_page(
+                AppwriteError(
+                    "general_access_forbidden",
+                    "This domain cannot be used for security reasons. Please use any subdomain instead.",
+                )
+            )
         if host.endswith("." + domain):
             return serve(request, host)
         return get_response(request)
@@ -60,10 +70,12 @@ def serve(request, host):
 
 def incoming(request):
     return execution_requests.Request(
-        method=request.method, path=request.get_full_path(),
-        headers=headers.from_caller(request.headers), body=request.body,
+        method=request.method,
+        path=request.get_full_path(),
+        headers=headers.from_caller(request.headers),
+        body=request.body,
         client_ip=request.META.get("REMOTE_ADDR", ""),
-    )  # fmt: skip
+    )
 
 
 def reply(execution, result):

@@ -223,11 +223,19 @@ def test_revoke_api_key(staff, raw, project):
 
 def change_form(function, **changes):
     values = {
-        "name": function.name, "runtime": function.runtime, "execute": "[]", "events": "[]",
-        "schedule": function.schedule, "timeout": function.timeout, "enabled": "on",
-        "logging": "on", "entrypoint": function.entrypoint, "commands": function.commands,
-        "scopes": "[]", "specification": function.specification,
-    }  # fmt: skip
+        "name": function.name,
+        "runtime": function.runtime,
+        "execute": "[]",
+        "events": "[]",
+        "schedule": function.schedule,
+        "timeout": function.timeout,
+        "enabled": "on",
+        "logging": "on",
+        "entrypoint": function.entrypoint,
+        "commands": function.commands,
+        "scopes": "[]",
+        "specification": function.specification,
+    }
     return {**values, **changes}
 
 

@@ -204,10 +204,11 @@ def test_member_jwt_acts_with_the_users_role(live_server, project):
     browser = DjangoClient()  # a console session cookie alongside does not lift the JWT
     browser.force_login(user)
     response = requests.get(
-        f"{live_server.url}/v1/functions", timeout=10,
+        f"{live_server.url}/v1/functions",
+        timeout=10,
         headers={"X-Appwrite-Project": project.id, "X-Appwrite-JWT": jwt},
         cookies={"sessionid": browser.cookies["sessionid"].value},
-    )  # fmt: skip
+    )
     expect_raw_error(response, 401, "general_unauthorized_scope")
 
 
@@ -224,5 +225,6 @@ def test_tokens_of_one_kind_are_refused_as_the_other(live_server, project):
         'User (role: guests) missing scopes (["functions.read"])',
     )
     for token in (dynamic, dynamic.removeprefix("dynamic_")):
-        expect_error(lambda t=token: jwt_sdk(live_server, project.id, t).list(), 401,
-                     "user_jwt_invalid")  # fmt: skip
+        expect_error(
+            lambda t=token: jwt_sdk(live_server, project.id, t).list(), 401, "user_jwt_invalid"
+        )

@@ -50,12 +50,17 @@ def test_create_a_function_with_every_field(console, raw):
     expect(console).to_have_url(f"{BASE}/hello/deployments")
     created = raw.get("/functions/hello").json()
     assert {k: created[k] for k in ("name", "runtime", "entrypoint", "timeout", "commands")} == {
-        "name": "Hello world", "runtime": "python-3.11", "entrypoint": "src/main.py",
-        "timeout": 42, "commands": "pip install -r requirements.txt",
-    }  # fmt: skip
+        "name": "Hello world",
+        "runtime": "python-3.11",
+        "entrypoint": "src/main.py",
+        "timeout": 42,
+        "commands": "pip install -r requirements.txt",
+    }
     assert (created["execute"], created["events"], created["scopes"]) == (
-        ["any", "team:ops"], ["users.*.create"], ["users.read"],
-    )  # fmt: skip
+        ["any", "team:ops"],
+        ["users.*.create"],
+        ["users.read"],
+    )
     assert (created["schedule"], created["specification"]) == ("*/5 * * * *", "s-0.5vcpu-512mb")
     assert (created["enabled"], created["logging"]) == (True, False)
 
@@ -181,18 +186,32 @@ def test_variables_create_edit_delete_and_secrets_stay_hidden(console, project, 
 def add_execution(function, uid, minutes_ago, status="completed", **fields):
     created = timezone.now() - timedelta(minutes=minutes_ago)
     return Execution.objects.create(
-        project=function.project, function=function, uid=uid, status=status, created_at=created,
-        response_status_code=500 if status == "failed" else 200, **fields,
-    )  # fmt: skip
+        project=function.project,
+        function=function,
+        uid=uid,
+        status=status,
+        created_at=created,
+        response_status_code=500 if status == "failed" else 200,
+        **fields,
+    )
 
 
 def test_executions_filter_page_and_show_details(console, project):
     fn = make_function(project, "runs")
     for index in range(27):
         add_execution(fn, f"ok{index}", index, duration=0.1 * index, request_path=f"/item/{index}")
-    add_execution(fn, "bad", 5, "failed", trigger="schedule", request_method="GET", logs="log line",
-                  errors="Traceback: boom", request_body=b'{"a": 1}',
-                  request_headers=[{"name": "content-type", "value": "application/json"}])  # fmt: skip
+    add_execution(
+        fn,
+        "bad",
+        5,
+        "failed",
+        trigger="schedule",
+        request_method="GET",
+        logs="log line",
+        errors="Traceback: boom",
+        request_body=b'{"a": 1}',
+        request_headers=[{"name": "content-type", "value": "application/json"}],
+    )
     console.goto(f"{BASE}/runs/executions")
     rows = console.locator("#executions tbody tr")
     expect(rows).to_have_count(25)
@@ -224,8 +243,14 @@ def test_usage_charts_render_with_data(console, project):
     for index in range(5):
         add_execution(fn, f"d{index}", (index + 2) * 24 * 60, duration=0.2)
     ended = timezone.now() - timedelta(hours=2)
-    Deployment.objects.create(project=project, function=fn, uid="b1", status="ready",
-                              build_duration=12, build_ended_at=ended)  # fmt: skip
+    Deployment.objects.create(
+        project=project,
+        function=fn,
+        uid="b1",
+        status="ready",
+        build_duration=12,
+        build_ended_at=ended,
+    )
     console.goto(f"{BASE}/busy/usage")
     expect(console.locator("#chart-day-executions")).to_be_visible()
     sums = console.evaluate("""() => Object.fromEntries(

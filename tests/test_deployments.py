@@ -141,11 +141,16 @@ def test_bad_upload_ids_and_chunks_create_nothing(functions, pyfn, raw):
     form = {"activate": "true"}
     for upload_id in ("-bad", "a" * 37, "dép", "d p", "_x"):
         expect_raw_error(
-            raw.post("/functions/py/deployments", files=good, data=form,
-                     headers={"X-Appwrite-ID": upload_id}),
-            400, "general_argument_invalid",
+            raw.post(
+                "/functions/py/deployments",
+                files=good,
+                data=form,
+                headers={"X-Appwrite-ID": upload_id},
+            ),
+            400,
+            "general_argument_invalid",
             "Invalid `deploymentId` param: UID must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, and underscore. Can't start with a leading underscore",
-        )  # fmt: skip
+        )
     size = len(good["code"][1])
     for content_range in (
         f"bytes 1-{size}/20000000",  # a first chunk that does not start on a chunk boundary
@@ -153,10 +158,15 @@ def test_bad_upload_ids_and_chunks_create_nothing(functions, pyfn, raw):
         f"bytes 0-{'9' * 5000}/{'9' * 5000}",
     ):
         expect_raw_error(
-            raw.post("/functions/py/deployments", files=good, data=form,
-                     headers={"Content-Range": content_range}),
-            400, "storage_invalid_content_range",
-        )  # fmt: skip
+            raw.post(
+                "/functions/py/deployments",
+                files=good,
+                data=form,
+                headers={"Content-Range": content_range},
+            ),
+            400,
+            "storage_invalid_content_range",
+        )
     assert Deployment.objects.count() == 0 and functions.get("py").latestdeploymentid == ""
 
 

@@ -29,8 +29,14 @@ def domain_get(live_server, label, path="/", method="GET", **kwargs):
 @pytest.mark.parametrize("runtime", ["python-3.11", "node-18.0"])
 def test_raw_request_and_response(functions, live_server, runtime):
     deploy_echo(functions, runtime)
-    response = domain_get(live_server, "echo-main", "/hello/world?x=1&y=2", method="POST", data=b"raw body",
-                          headers={"X-Custom-In": "abc", "Content-Type": "text/plain"})  # fmt: skip
+    response = domain_get(
+        live_server,
+        "echo-main",
+        "/hello/world?x=1&y=2",
+        method="POST",
+        data=b"raw body",
+        headers={"X-Custom-In": "abc", "Content-Type": "text/plain"},
+    )
     assert response.status_code == 200 and response.headers["x-custom"] == "yes"
     seen = json.loads(response.content)
     assert (seen["method"], seen["path"], seen["body"]) == ("POST", "/hello/world", "raw body")

@@ -136,11 +136,26 @@ def gunicorn(tmp_path):
     port = free_port()
     env = dict(os.environ, STORAGE_DIR=str(django_settings.STORAGE_DIR))
     process = subprocess.Popen(
-        [str(root / ".venv/bin/gunicorn"), "console.wsgi:application",
-         "--config", "console/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "2", "--worker-class", "gthread", "--no-control-socket"],
-        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(root / ".venv/bin/gunicorn"),
+            "console.wsgi:application",
+            "--config",
+            "console/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--no-control-socket",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: _answers(port), timeout=30)
         yield port

@@ -291,8 +291,13 @@ def test_spoofed_platform_headers_are_replaced(functions):
     queued = functions.create_execution("spoof", headers=SPOOFED, xasync=True)
     done = wait_execution(functions, "spoof", queued.id)
     logged = json.loads(done.logs.strip().splitlines()[0])
-    assert logged == {"x-appwrite-event": "", "x-appwrite-user-id": "", "x-appwrite-user-jwt": "",
-                      "x-appwrite-client-ip": "127.0.0.1", "x-appwrite-trigger": "http"}  # fmt: skip
+    assert logged == {
+        "x-appwrite-event": "",
+        "x-appwrite-user-id": "",
+        "x-appwrite-user-jwt": "",
+        "x-appwrite-client-ip": "127.0.0.1",
+        "x-appwrite-trigger": "http",
+    }
     expect_error(
         lambda: functions.create_execution("spoof", headers={"x-appwrite-event": "x"}),
         400,
@@ -317,8 +322,9 @@ def test_credentials_reach_a_synchronous_run_and_are_never_stored(functions, raw
     assert wait_execution(functions, "echo", queued.id).status.value == "completed"
     with pytest.raises(AssertionError):  # what may be kept is found: the check can fail
         assert_never_stored(secrets["kept"])
-    assert_never_stored(secrets["auth"], secrets["cookie"], secrets["key"], key,
-                        seen["x-appwrite-key"])  # fmt: skip
+    assert_never_stored(
+        secrets["auth"], secrets["cookie"], secrets["key"], key, seen["x-appwrite-key"]
+    )
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -337,11 +343,17 @@ def test_path_with_spaces_and_unicode_is_percent_encoded_and_runs(functions, run
 def test_unsendable_paths_and_headers_create_nothing(functions, raw):
     deploy_echo(functions, "python-3.11")
     bad = [
-        {"path": "/a\r\nb"}, {"path": "/ HTTP/1.1\r\nHost: x\r\n\r\n"}, {"path": "/a\x00"},
-        {"path": "/a\x01"}, {"path": "/x\x7f"}, {"headers": {"x-a": "1\r\nx-b: 2"}},
-        {"headers": {"x-a": "a\x00"}}, {"headers": {"x-a": "✓"}}, {"headers": {"x a": "1"}},
+        {"path": "/a\r\nb"},
+        {"path": "/ HTTP/1.1\r\nHost: x\r\n\r\n"},
+        {"path": "/a\x00"},
+        {"path": "/a\x01"},
+        {"path": "/x\x7f"},
+        {"headers": {"x-a": "1\r\nx-b: 2"}},
+        {"headers": {"x-a": "a\x00"}},
+        {"headers": {"x-a": "✓"}},
+        {"headers": {"x a": "1"}},
         {"headers": {"x-a\n": "1"}},
-    ]  # fmt: skip
+    ]
     for body in bad:
         for run_async in (False, True):
             response = raw.post("/functions/echo/executions", json={**body, "async": run_async})

@@ -73,8 +73,13 @@ def runs(function_id, **filters):
 
 def settled(queryset, count, quiet=4):
     """Wait until ``count`` executions exist and are all final, then give more time to show up."""
-    wait_for(lambda: queryset.count() >= count and not queryset.exclude(
-        status__in=["completed", "failed"]).exists(), 180)  # fmt: skip
+    wait_for(
+        lambda: (
+            queryset.count() >= count
+            and not queryset.exclude(status__in=["completed", "failed"]).exists()
+        ),
+        180,
+    )
     time.sleep(quiet)
     return queryset.count()
 
@@ -105,8 +110,13 @@ def test_fan_out_stops_at_the_chain_budget(functions, event_budget):
     event runs for one call; a budget of 10 allows exactly 10, whichever workers claim them."""
     event_budget(10)
     for name in ("a", "b", "c"):
-        deploy_echo(functions, "python-3.11", name, files={"main.py": QUICK},
-                    events=["functions.*.executions.*"])  # fmt: skip
+        deploy_echo(
+            functions,
+            "python-3.11",
+            name,
+            files={"main.py": QUICK},
+            events=["functions.*.executions.*"],
+        )
     deploy_echo(functions, "python-3.11", "start")
     origin = functions.create_execution("start")
     assert origin.status.value == "completed"
@@ -127,8 +137,14 @@ def test_a_loop_through_api_calls_spends_the_same_budget(functions, event_budget
     depth 0 again); the key carries the chain, so the loop stops after the budget's 5 relays."""
     event_budget(5)
     deploy_echo(functions, "python-3.11", "ping", files={"main.py": QUICK})
-    deploy_echo(functions, "python-3.11", "relay", files={"main.py": RELAY},
-                events=["functions.ping.executions.*.update"], scopes=["execution.write"])  # fmt: skip
+    deploy_echo(
+        functions,
+        "python-3.11",
+        "relay",
+        files={"main.py": RELAY},
+        events=["functions.ping.executions.*.update"],
+        scopes=["execution.write"],
+    )
     origin = functions.create_execution("ping", xasync=True)
     chain = Execution.objects.get(uid=origin.id).event_chain
     assert settled(runs("relay"), 5) == 5
@@ -162,17 +178,27 @@ def test_keyless_callers_are_limited_per_ip_user_and_function(functions, raw, se
     reset = whole_window(3600)
 
     def call(function_id="echo", **headers):
-        return raw.post(f"/functions/{function_id}/executions", json={"path": "/"},
-                        headers={"X-Appwrite-Key": None, **headers})  # fmt: skip
+        return raw.post(
+            f"/functions/{function_id}/executions",
+            json={"path": "/"},
+            headers={"X-Appwrite-Key": None, **headers},
+        )
 
     for remaining in (2, 1, 0):
         response = call()
         assert response.status_code == 201 and response.json()["status"] == "completed"
-        assert (response.headers["X-RateLimit-Limit"], response.headers["X-RateLimit-Remaining"],
-                response.headers["X-RateLimit-Reset"]) == ("3", str(remaining), str(reset))  # fmt: skip
+        assert (
+            response.headers["X-RateLimit-Limit"],
+            response.headers["X-RateLimit-Remaining"],
+            response.headers["X-RateLimit-Reset"],
+        ) == ("3", str(remaining), str(reset))
     refused = call()
-    expect_raw_error(refused, 429, "general_rate_limit_exceeded",
-                     "Rate limit for the current endpoint has been exceeded. Please try again after some time.")  # fmt: skip
+    expect_raw_error(
+        refused,
+        429,
+        "general_rate_limit_exceeded",
+        "Rate limit for the current endpoint has been exceeded. Please try again after some time.",
+    )
     assert refused.headers["X-RateLimit-Remaining"] == "0"
     assert runs("echo").count() == 3  # the refused call ran nothing and stored nothing
     assert call("other").status_code == 201  # per function
@@ -195,9 +221,12 @@ def test_keyless_callers_are_limited_per_ip_user_and_function(functions, raw, se
 
 def guest_call(live_server, project_id, path, results, function_id="slow"):
     started = time.monotonic()
-    response = requests.post(f"{live_server.url}/v1/functions/{function_id}/executions",
-                             json={"path": path}, headers={"X-Appwrite-Project": project_id},
-                             timeout=60)  # fmt: skip
+    response = requests.post(
+        f"{live_server.url}/v1/functions/{function_id}/executions",
+        json={"path": path},
+        headers={"X-Appwrite-Project": project_id},
+        timeout=60,
+    )
     results.append((response, time.monotonic() - started))
     return results[-1]
 
@@ -227,8 +256,11 @@ def test_synchronous_executions_are_capped_per_process_and_project(
     for project_id in ("outsider", "main"):  # the process's cap is taken
         response, took = guest_call(live_server, project_id, "/", [])
         assert response.status_code == 429 and took < 5
-    domain = requests.get(live_server.url, timeout=30,
-                          headers={"Host": f"slow-main.functions.localhost:{urlparse(live_server.url).port}"})  # fmt: skip
+    domain = requests.get(
+        live_server.url,
+        timeout=30,
+        headers={"Host": f"slow-main.functions.localhost:{urlparse(live_server.url).port}"},
+    )
     assert domain.status_code == 429 and "Too many requests" in domain.text
     listed = raw.get("/functions")  # the API answers meanwhile
     assert listed.status_code == 200 and [f["$id"] for f in listed.json()["functions"]] == ["slow"]
@@ -248,8 +280,9 @@ def test_a_function_calling_its_own_domain_cannot_take_every_slot(
     settings.FUNCTIONS_SYNC_CONCURRENCY, settings.FUNCTIONS_SYNC_PROJECT_CONCURRENCY = 3, 2
     deploy_echo(functions, "python-3.11", "selfcall", files={"main.py": SELF_CALL}, timeout=60)
     port = urlparse(live_server.url).port
-    response = requests.get(live_server.url, headers={"Host": f"selfcall-main.functions.localhost:{port}"},
-                            timeout=60)  # fmt: skip
+    response = requests.get(
+        live_server.url, headers={"Host": f"selfcall-main.functions.localhost:{port}"}, timeout=60
+    )
     assert response.status_code == 200 and response.text == "0>1>refused:429"
     assert sync_slots.running() == 0 and raw.get("/functions").status_code == 200
     assert runs("selfcall").count() == 2

@@ -146,10 +146,15 @@ def test_ids_with_a_trailing_newline_are_invalid(functions, raw):
         )
     for path in ("/functions/fn/deployment", "/functions/fn/deployments/duplicate"):
         expect_raw_error(
-            raw.request("PATCH" if path.endswith("deployment") else "POST", path,
-                        json={"deploymentId": "dep\n"}),
-            400, "general_argument_invalid", f"Invalid `deploymentId` param: {UID_RULE}",
-        )  # fmt: skip
+            raw.request(
+                "PATCH" if path.endswith("deployment") else "POST",
+                path,
+                json={"deploymentId": "dep\n"},
+            ),
+            400,
+            "general_argument_invalid",
+            f"Invalid `deploymentId` param: {UID_RULE}",
+        )
     assert list(Function.objects.values_list("uid", flat=True)) == ["fn"]
 
 

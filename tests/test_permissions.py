@@ -117,10 +117,13 @@ module.exports = async (context) => {
 """
 
 
-@pytest.mark.parametrize(("runtime", "files"), [
-    ("python-3.11", {"main.py": CALLBACK}),
-    ("node-18.0", {"index.js": NODE_CALLBACK}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("runtime", "files"),
+    [
+        ("python-3.11", {"main.py": CALLBACK}),
+        ("node-18.0", {"index.js": NODE_CALLBACK}),
+    ],
+)
 def test_function_code_calls_the_api_back_with_its_key(functions, api_socket, runtime, files):
     deploy_echo(functions, runtime, "caller", files=files, scopes=["functions.read"])
     ex = functions.create_execution("caller")

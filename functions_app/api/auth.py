@@ -54,9 +54,12 @@ def dynamic_key_caller(project, token):
         return Caller(project, "guests", set(GUEST_SCOPES))
     scopes = set(payload.get("scopes") or []) | APP_EXTRA_SCOPES
     return Caller(
-        project, "apps", scopes, cause_execution=str(payload.get("executionId") or ""),
+        project,
+        "apps",
+        scopes,
+        cause_execution=str(payload.get("executionId") or ""),
         cause_chain=str(payload.get("chain") or ""),
-    )  # fmt: skip
+    )
 
 
 def _function_exists(project, payload):

@@ -47,9 +47,12 @@ class ExecutionsView(AppwriteView):
         args = list_params(self.params())
         args.pop("search")
         items, total, _ = queries.run(
-            visible_executions(self.caller, function), resource="Execution", schema=EXECUTION_ATTRIBUTES,
-            search_field=None, **args,
-        )  # fmt: skip
+            visible_executions(self.caller, function),
+            resource="Execution",
+            schema=EXECUTION_ATTRIBUTES,
+            search_field=None,
+            **args,
+        )
         rows = [documents.execution(e, self.caller.privileged) for e in items]
         return ok(documents.listing("executions", rows, total))
 

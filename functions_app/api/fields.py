@@ -90,7 +90,11 @@ def execution_request(caller, data, meta):
     if message:
         raise argument_invalid(message)
     request = execution_requests.Request(
-        method=method, path=path if path.startswith("/") else f"/{path}", headers=headers,
-        body=body, user_id=caller.end_user_id, client_ip=meta.get("REMOTE_ADDR", ""),
-    )  # fmt: skip
+        method=method,
+        path=path if path.startswith("/") else f"/{path}",
+        headers=headers,
+        body=body,
+        user_id=caller.end_user_id,
+        client_ip=meta.get("REMOTE_ADDR", ""),
+    )
     return request, run_async, moment

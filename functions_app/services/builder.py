@@ -107,7 +107,7 @@ def _container_spec(deployment, name):
         "APPWRITE_FUNCTION_MEMORY": str(memory),
         "OPEN_RUNTIMES_ENTRYPOINT": deployment.entrypoint,
         "CI": "true",
-    }  # fmt: skip
+    }
     scratch = settings.COMPUTE_BUILD_SCRATCH_SIZE * MB
     return containers.Spec(
         name=name,

@@ -291,19 +291,19 @@ def exec_exit_code(exec_id):
 
 
 def list_containers(labels):
-    """Containers (running or not) carrying all these labels, as plain dicts."""
+    """Containers (running or not) carrying all these labels, as plain dicts. One listing call:
+    no per-container inspection, which could race a container being removed meanwhile."""
     filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
     try:
-        found = client().containers.list(all=True, filters=filters)
+        found = client().api.containers(all=True, filters=filters)
     except (sdk_errors.DockerException, requests.RequestException) as error:
         raise _wrap("Listing containers", error) from error
     return [
         {
-            "id": c.id,
-            "name": c.name,
-            "labels": c.labels,
-            "running": c.status == "running",
-            "created": c.attrs.get("Created", ""),
+            "id": c["Id"],
+            "name": (c.get("Names") or ["/"])[0].lstrip("/"),
+            "labels": c.get("Labels") or {},
+            "running": c.get("State") == "running",
         }
         for c in found
     ]

@@ -118,19 +118,25 @@ def user_jwt(function, user_id):
 def runtime_headers(function, execution, request):
     """What the function sees: the caller's headers, and the platform's ``x-appwrite-*``."""
     seen = headers.from_caller(request.headers)
-    seen.update({
-        "x-appwrite-execution-id": execution.uid,
-        "x-appwrite-key": keys.mint_dynamic_key(
-            function.project_id, function.pk, function.scopes, function.timeout + 60,
-            execution.uid, execution.event_chain,
-        ),
-        "x-appwrite-trigger": execution.trigger,
-        "x-appwrite-user-id": request.user_id,
-        "x-appwrite-user-jwt": user_jwt(function, request.user_id),
-        "x-appwrite-country-code": "",
-        "x-appwrite-continent-code": "",
-        "x-appwrite-continent-eu": "false",
-    })  # fmt: skip
+    seen.update(
+        {
+            "x-appwrite-execution-id": execution.uid,
+            "x-appwrite-key": keys.mint_dynamic_key(
+                function.project_id,
+                function.pk,
+                function.scopes,
+                function.timeout + 60,
+                execution.uid,
+                execution.event_chain,
+            ),
+            "x-appwrite-trigger": execution.trigger,
+            "x-appwrite-user-id": request.user_id,
+            "x-appwrite-user-jwt": user_jwt(function, request.user_id),
+            "x-appwrite-country-code": "",
+            "x-appwrite-continent-code": "",
+            "x-appwrite-continent-eu": "false",
+        }
+    )
     if request.client_ip:
         seen["x-appwrite-client-ip"] = request.client_ip
     if request.event is not None:
@@ -152,10 +158,13 @@ def run(function, deployment, execution, request, wall_limit=None):
     result = executor.execute(function, deployment, call)
     logged = function.logging
     execution.finish(
-        result.status_code, headers.response_list(result.headers),
-        truncate(result.logs) if logged else "", truncate(result.errors, "Errors") if logged else "",
-        result.duration, deployment.uid,
-    )  # fmt: skip
+        result.status_code,
+        headers.response_list(result.headers),
+        truncate(result.logs) if logged else "",
+        truncate(result.errors, "Errors") if logged else "",
+        result.duration,
+        deployment.uid,
+    )
     return result
 
 

@@ -68,8 +68,12 @@ def decode_jwt(token, kind):
 
 def mint_dynamic_key(project_id, function_pk, scopes, max_age, execution_id=None, chain=None):
     """A key for the code of one function: refused once that function row is gone."""
-    payload = {"kind": DYNAMIC, "projectId": project_id, "functionInternalId": function_pk,
-               "scopes": list(scopes)}  # fmt: skip
+    payload = {
+        "kind": DYNAMIC,
+        "projectId": project_id,
+        "functionInternalId": function_pk,
+        "scopes": list(scopes),
+    }
     if execution_id:
         payload["executionId"] = execution_id  # lets events caused by this run be traced to it
     if chain:
