@@ -51,6 +51,30 @@ def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def env_choice(name, default, choices):
+    value = os.environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        allowed = ", ".join(choices)
+        raise ImproperlyConfigured(f"{name} must be one of {allowed}, not {value!r}.")
+    return value
+
+
+def env_ports(name, default):
+    """Port numbers and ranges (``80,443,8000-8999``), or ``*`` for every port (None)."""
+    items = env_list(name, default)
+    if items == ["*"]:
+        return None
+    ports = set()
+    for item in items:
+        low, _, high = item.partition("-")
+        if not (low.isdigit() and (high or low).isdigit()):
+            raise ImproperlyConfigured(f"{name} must list ports or ranges, not {item!r}.")
+        if not 1 <= int(low) <= int(high or low) <= 65535:
+            raise ImproperlyConfigured(f"{name} has a port outside 1-65535: {item!r}.")
+        ports.update(range(int(low), int(high or low) + 1))
+    return frozenset(ports)
+
+
 # A test run (pytest sets PYTEST_VERSION) gets a storage directory of its own, so runs on one
 # machine never share files, databases or containers.
 _default_storage = (
@@ -252,6 +276,21 @@ DOCKER_HOST = env("DOCKER_HOST", "unix:///var/run/docker.sock")
 # The API also listens here (bin/run binds gunicorn to it); execution containers, which have no
 # network, reach it through a loopback bridge in the runtime at 127.0.0.1:3080.
 API_SOCKET = Path(env("API_SOCKET", str(STORAGE_DIR / "api" / "api.sock")))
+# Outbound network: containers have none; they reach the egress proxy (manage.py egress_proxy,
+# started by bin/run) at 127.0.0.1:3128 through a loopback bridge to this Unix socket.
+EGRESS_SOCKET = Path(env("EGRESS_SOCKET", str(STORAGE_DIR / "egress" / "egress.sock")))
+EGRESS_MODES = ("off", "public", "allowlist")
+EGRESS_EXECUTIONS = env_choice("EGRESS_EXECUTIONS", "public", EGRESS_MODES)
+EGRESS_BUILDS = env_choice("EGRESS_BUILDS", "public", EGRESS_MODES)
+EGRESS_EXECUTIONS_ALLOWLIST = env_list("EGRESS_EXECUTIONS_ALLOWLIST")
+EGRESS_BUILDS_ALLOWLIST = env_list("EGRESS_BUILDS_ALLOWLIST")
+EGRESS_INTERNAL_HOSTS = env_list("EGRESS_INTERNAL_HOSTS")
+EGRESS_PORTS = env_ports("EGRESS_PORTS", "80,443")
+EGRESS_CONTAINER_CONNECTIONS = env_number("EGRESS_CONTAINER_CONNECTIONS", 32, minimum=1)
+EGRESS_PROJECT_CONNECTIONS = env_number("EGRESS_PROJECT_CONNECTIONS", 128, minimum=1)
+EGRESS_CONNECT_TIMEOUT = env_number("EGRESS_CONNECT_TIMEOUT", 10.0, float, minimum=0.1)
+EGRESS_IDLE_TIMEOUT = env_number("EGRESS_IDLE_TIMEOUT", 60.0, float, minimum=0.1)
+EGRESS_MAX_DURATION = env_number("EGRESS_MAX_DURATION", 900.0, float, minimum=1)
 
 LOGGING = {
     "version": 1,

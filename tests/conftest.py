@@ -231,3 +231,106 @@ def _pipe(source, sink):
     finally:
         with __import__("contextlib").suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+
+class LoopbackServers:
+    """A loopback HTTP server the operator allowlists (``allowed``), and a loopback canary
+    listener that nothing may ever reach (``canary_accepts`` counts connections to it). Both
+    listen on the address this host's name resolves to: containers name them by the host name,
+    since ``127.0.0.1`` inside a container is the container itself (and in ``NO_PROXY``)."""
+
+    def __init__(self):
+        import socket
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Answer(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = f"egress-ok {self.path}".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.host = socket.gethostname()
+        self.address = socket.gethostbyname(self.host)
+        self.http = ThreadingHTTPServer((self.address, 0), Answer)
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        self.allowed_port = self.http.server_address[1]
+        self.canary = socket.create_server((self.address, 0))
+        self.canary_port = self.canary.getsockname()[1]
+        self.canary_accepts = 0
+        threading.Thread(target=self._count, daemon=True).start()
+
+    def _count(self):
+        while True:
+            try:
+                connection, _ = self.canary.accept()
+            except OSError:
+                return
+            self.canary_accepts += 1
+            connection.close()
+
+    def close(self):
+        self.http.shutdown()
+        self.canary.close()
+
+
+def registry_gateways():
+    """Package registries that resolve to a non-public address on this network (a gateway, as
+    in this sandbox): the operator lists those in ``EGRESS_INTERNAL_HOSTS``, and so do we."""
+    import ipaddress
+    import socket
+
+    from functions_app.services.egress_policy import non_public_kind
+
+    found = set()
+    for host in ("registry.npmjs.org", "pypi.org", "files.pythonhosted.org"):
+        try:
+            infos = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+        except OSError:
+            continue
+        for info in infos:
+            if non_public_kind(ipaddress.ip_address(info[4][0])):
+                found.add(f"{info[4][0]}:443")
+    return sorted(found)
+
+
+@pytest.fixture(scope="session")
+def egress(live_server):
+    """``manage.py egress_proxy`` on the tests' storage, allowing the loopback test server and
+    the registries' gateway; every port the tests use is an allowed port, so refusals of
+    loopback destinations are the address check's."""
+    import time
+    from urllib.parse import urlparse
+
+    servers = LoopbackServers()
+    api_port = urlparse(live_server.url).port
+    ports = f"80,443,{servers.allowed_port},{servers.canary_port},{api_port}"
+    internal = [f"{servers.address}:{servers.allowed_port}", *registry_gateways()]
+    log_path = Path(django_settings.STORAGE_DIR) / "egress.log"
+    env = dict(
+        os.environ,
+        STORAGE_DIR=str(django_settings.STORAGE_DIR),
+        SECRET_KEY=django_settings.SECRET_KEY,
+        EGRESS_INTERNAL_HOSTS=",".join(internal),
+        EGRESS_PORTS=ports,
+    )
+    log = open(log_path, "a")  # noqa: SIM115
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "egress_proxy"], cwd=root, env=env, stdout=log, stderr=log
+    )
+    log.close()
+    deadline = time.monotonic() + 30
+    while "listening" not in log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    servers.log_path, servers.api_port = log_path, api_port
+    yield servers
+    process.terminate()
+    process.wait(timeout=10)
+    servers.close()

@@ -81,6 +81,6 @@ def test_the_service_refuses_to_start(tmp_path, name, value):
 def test_every_setting_is_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     source = (ROOT / "console" / "settings.py").read_text()
-    names = set(re.findall(r'env(?:_bool|_number|_list)?\(\s*"([A-Z_]+)"', source))
+    names = set(re.findall(r'env(?:_bool|_number|_list|_choice|_ports)?\(\s*"([A-Z_]+)"', source))
     missing = sorted(name for name in names if f"`{name}`" not in readme)
     assert names and missing == []

@@ -1,6 +1,7 @@
 """Builds: a deployment's source archive is checked, then built by the runtime's
-``helpers/build.sh`` in a build container (network ``host``, so package installs reach the
-registries), with the logs streamed into the deployment while it builds.
+``helpers/build.sh`` in a build container (network ``none``: package installs reach the
+registries through the egress proxy, under the builds' policy), with the logs streamed into the
+deployment while it builds.
 
 The container's root is read-only and everything it can write is size-capped tmpfs; the
 source archive is mounted read-only and the output leaves through a pipe, so no host folder
@@ -24,6 +25,7 @@ from . import (
     archives,
     containers,
     docker,
+    egress,
     events,
     keys,
     scheduler,
@@ -108,20 +110,25 @@ def _container_spec(deployment, name):
         "OPEN_RUNTIMES_ENTRYPOINT": deployment.entrypoint,
         "CI": "true",
     }
+    api_binds, api_env = containers.api_bridge()
+    egress_binds, egress_env = egress.for_container("build", deployment, name)
     scratch = settings.COMPUTE_BUILD_SCRATCH_SIZE * MB
     return containers.Spec(
         name=name,
         image=runtimes.get(function.runtime).image,
         command=["sleep", str(settings.COMPUTE_BUILD_TIMEOUT + ARTIFACT_GRACE)],
-        environment=env,
+        environment=env | api_env | egress_env,
         labels=containers.labels(deployment, "build"),
-        binds=[Bind(str(storage.source_path(deployment)), "/tmp/code.tar.gz")],
+        binds=[
+            Bind(str(storage.source_path(deployment)), "/tmp/code.tar.gz"),
+            *api_binds,
+            *egress_binds,
+        ],
         scratch=[
             Scratch("/tmp", scratch, executable=True),
             Scratch("/usr/local/build", scratch, executable=True),
             Scratch("/mnt/code", settings.COMPUTE_BUILD_SIZE_LIMIT + MB),
         ],
-        network="host",
         **containers.limits(spec, memory_floor=memory),
     )
 

@@ -46,7 +46,7 @@ class Scratch:
 
 @dataclass(frozen=True)
 class Bind:
-    """A host path (under ``STORAGE_DIR`` or the API socket folder) mounted read-only."""
+    """A host path (under ``STORAGE_DIR``, or the API or egress socket folder), read-only."""
 
     source: str
     target: str
@@ -75,6 +75,23 @@ def limits(spec, memory_floor=0):
         "memory_mb": max(spec.memory, memory_floor),
         "pids": 128 * max(1, math.ceil(spec.cpus)),
     }
+
+
+API_DIR = "/var/run/opr-api"
+API_PORT = 3080
+
+
+def api_bridge():
+    """(binds, environment) that let a container call this API at ``127.0.0.1:3080``: the API's
+    socket folder, read-only, for the loopback bridge the runtime's helpers start."""
+    if not settings.API_SOCKET.exists():
+        return [], {}
+    env = {
+        "OPEN_RUNTIMES_API_SOCKET": f"{API_DIR}/{settings.API_SOCKET.name}",
+        "OPEN_RUNTIMES_API_PORT": str(API_PORT),
+        "APPWRITE_FUNCTION_API_ENDPOINT": f"http://127.0.0.1:{API_PORT}/v1",
+    }
+    return [Bind(str(settings.API_SOCKET.parent), API_DIR)], env
 
 
 def instance_id():

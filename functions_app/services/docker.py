@@ -145,9 +145,16 @@ class Started:
 
 def check_bind_source(source):
     """Right before a container is created: the source must be its own real path (no link
-    anywhere on the way), not a link itself, and inside ``STORAGE_DIR`` or the API socket
-    folder. Raises :class:`UnsafeMount`."""
-    roots = [os.path.realpath(settings.STORAGE_DIR), os.path.realpath(settings.API_SOCKET.parent)]
+    anywhere on the way), not a link itself, and inside ``STORAGE_DIR`` or the API or egress
+    socket folder. Raises :class:`UnsafeMount`."""
+    roots = [
+        os.path.realpath(folder)
+        for folder in (
+            settings.STORAGE_DIR,
+            settings.API_SOCKET.parent,
+            settings.EGRESS_SOCKET.parent,
+        )
+    ]
     real = os.path.realpath(source)
     if real != os.path.abspath(source) or os.path.islink(source):
         raise UnsafeMount(f"Mount source {source} is a link or goes through one.")
@@ -272,6 +279,19 @@ def exec_stream(name, command, user, stderr=True):
         return exec_id, _guarded(client().api.exec_start(exec_id, stream=True), name)
     except (sdk_errors.DockerException, requests.RequestException) as error:
         raise _wrap(f"Running a command in {name}", error) from error
+
+
+def network_of(name):
+    """(network mode, names of the network interfaces inside) of a running container: what
+    isolation tests and support staff check."""
+    try:
+        mode = client().api.inspect_container(name)["HostConfig"]["NetworkMode"]
+        _, output = exec_stream(name, ["cat", "/proc/net/dev"], "0:0", stderr=False)
+        text = b"".join(output).decode(errors="replace")
+    except (sdk_errors.DockerException, requests.RequestException) as error:
+        raise _wrap(f"Inspecting {name}", error) from error
+    lines = text.splitlines()[2:]  # two header lines, then "  name: counters"
+    return mode, sorted(line.split(":", 1)[0].strip() for line in lines if ":" in line)
 
 
 def _guarded(chunks, name):

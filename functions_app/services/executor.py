@@ -32,6 +32,7 @@ from . import (
     container_files,
     containers,
     docker,
+    egress,
     runtime_socket,
     specifications,
     storage,
@@ -42,8 +43,6 @@ from .environment import container_environment
 SOCKET_DIR = "/var/run/opr"
 LOGS_DIR = "/mnt/logs"
 READY_POLL = 0.005
-API_DIR = "/var/run/opr-api"
-API_PORT = 3080
 LOG_FILE_LIMIT = 5 * 1024 * 1024
 LOG_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 WEDGED_GRACE = 5  # seconds past the timeout by which the runtime must have answered
@@ -310,14 +309,10 @@ def container_spec(function, deployment, name):
         "OPEN_RUNTIMES_MEMORY": str(spec.memory),
         "CI": "true",
     }
-    binds = [Bind(str(code), "/usr/local/server/src/function")]
-    if settings.API_SOCKET.exists():
-        binds.append(Bind(str(settings.API_SOCKET.parent), API_DIR))
-        env |= {
-            "OPEN_RUNTIMES_API_SOCKET": f"{API_DIR}/{settings.API_SOCKET.name}",
-            "OPEN_RUNTIMES_API_PORT": str(API_PORT),
-            "APPWRITE_FUNCTION_API_ENDPOINT": f"http://127.0.0.1:{API_PORT}/v1",
-        }
+    api_binds, api_env = containers.api_bridge()
+    egress_binds, egress_env = egress.for_container("execution", deployment, name)
+    binds = [Bind(str(code), "/usr/local/server/src/function"), *api_binds, *egress_binds]
+    env |= api_env | egress_env
     return containers.Spec(
         name=name,
         image=runtime.image,

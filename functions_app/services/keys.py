@@ -2,8 +2,8 @@
 user JWTs given to function code for the user who called it.
 
 Both are HS256 JWTs signed with the instance's secret key, in Appwrite 1.8's shape, so function
-code can call back into our API. A ``kind`` claim (``dynamic`` or ``user``) tells them apart, so
-neither can stand in for the other; dynamic keys name the function they were minted for
+code can call back into our API. A ``kind`` claim (``dynamic``, ``user``, or ``egress`` for the
+egress proxy's per-container credential) tells them apart, so none can stand in for another; dynamic keys name the function they were minted for
 (``functionInternalId``, its row's primary key) and user JWTs the project they are good for."""
 
 import base64
@@ -48,6 +48,7 @@ class ExpiredToken(Exception):
 
 DYNAMIC = "dynamic"
 USER = "user"
+EGRESS = "egress"
 
 
 def decode_jwt(token, kind):
@@ -86,4 +87,17 @@ def mint_user_jwt(user_id, project_id, max_age, session_id=None):
     payload = {"kind": USER, "userId": user_id, "projectId": project_id}
     if session_id:
         payload["sessionId"] = session_id
+    return encode_jwt(payload, max_age)
+
+
+def mint_egress_token(use, deployment, container, max_age):
+    """The egress proxy's credential for one container (an execution or a build container)."""
+    payload = {
+        "kind": EGRESS,
+        "use": use,
+        "projectId": deployment.project_id,
+        "functionId": deployment.function.uid,
+        "deploymentId": deployment.uid,
+        "container": container,
+    }
     return encode_jwt(payload, max_age)

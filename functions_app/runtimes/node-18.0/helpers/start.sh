@@ -36,5 +36,6 @@ if [ -f "$FUNCTION_DIR/.open-runtimes" ]; then
     set +o allexport
 fi
 
+source /usr/local/server/helpers/bridges.sh
 cd /usr/local/server
 exec bash -c "$1"

@@ -8,10 +8,10 @@
 
 const fs = require("fs");
 const http = require("http");
-const net = require("net");
 const path = require("path");
 const { pathToFileURL } = require("url");
 const { Logger, buildContext, currentLogger, installNativeCapture } = require("./context");
+const egress = require("./egress");
 
 const USER_CODE_PATH = "/usr/local/server/src/function";
 const MAX_BODY = 20 * 1024 * 1024;
@@ -237,31 +237,8 @@ function listen(server, announce) {
   });
 }
 
-// Loopback bridge to the platform's API: containers have no network, but a loopback
-// interface; 127.0.0.1:$OPEN_RUNTIMES_API_PORT pipes to the bind-mounted API socket.
-function startApiBridge() {
-  const apiSocket = process.env.OPEN_RUNTIMES_API_SOCKET;
-  if (!apiSocket) {
-    return;
-  }
-  const bridge = net.createServer((client) => {
-    const api = net.connect(apiSocket);
-    const close = () => {
-      client.destroy();
-      api.destroy();
-    };
-    client.on("error", close);
-    api.on("error", close);
-    client.pipe(api);
-    api.pipe(client);
-  });
-  bridge.on("error", (e) => console.error("API bridge:", e.message));
-  bridge.listen(+(process.env.OPEN_RUNTIMES_API_PORT || 3080), "127.0.0.1");
-}
-
 function main() {
   installNativeCapture();
-  startApiBridge();
   // Background failures of user code are reported, not fatal: the runtime stays warm.
   process.on("unhandledRejection", (reason) => console.error("Unhandled rejection:", reason));
   process.on("uncaughtException", (error) => console.error("Uncaught exception:", error));
@@ -273,7 +250,11 @@ function main() {
   });
   server.keepAliveTimeout = 75000;
   server.headersTimeout = 80000;
-  listen(server, () => console.log("HTTP server successfully started!"));
+  const started = () => listen(server, () => console.log("HTTP server successfully started!"));
+  egress.install(process.env).then(started, (error) => {
+    console.error("Egress setup failed:", error);
+    started();
+  });
 }
 
 main();

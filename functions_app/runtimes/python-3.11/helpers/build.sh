@@ -8,6 +8,10 @@
 set -e
 shopt -s dotglob nullglob
 
+# Package installs leave through the egress proxy (HTTP(S)_PROXY); the bridges end with the build.
+source /usr/local/server/helpers/bridges.sh
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+
 SOURCE_DIR=/mnt/code
 BUILD_DIR=/usr/local/build
 SOURCE_ARCHIVE=${OPEN_RUNTIMES_SOURCE_ARCHIVE:-/tmp/code.tar.gz}

@@ -20,7 +20,6 @@ import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
-import opr_bridge
 import opr_context
 import opr_http
 from opr_context import Context, Logger
@@ -282,7 +281,6 @@ def main():
     runtime = Runtime(env, pool)
     socket_path = env.get("OPEN_RUNTIMES_SOCKET", "")
     port = int(env.get("OPEN_RUNTIMES_PORT") or 3000)
-    loop.run_until_complete(opr_bridge.start(env))
     loop.run_until_complete(opr_http.start(runtime.handle, socket_path=socket_path, port=port))
     print("HTTP server successfully started!", flush=True)
     for signum in (signal.SIGTERM, signal.SIGINT):
