@@ -125,6 +125,19 @@ function secure(socket, host, options, callback) {
   wrapped.once("error", once);
 }
 
+// A tunnel to host:port, wrapped in TLS when `tlsOptions` is given.
+function through(proxy, host, port, tlsOptions, callback) {
+  tunnel(proxy, host, port, (error, socket) => {
+    if (error) {
+      callback(error);
+    } else if (tlsOptions) {
+      secure(socket, host, tlsOptions, callback);
+    } else {
+      callback(null, socket);
+    }
+  });
+}
+
 function tunnelled(Base, proxy, noProxy, useTls) {
   return class extends Base {
     createConnection(options, callback) {
@@ -133,15 +146,7 @@ function tunnelled(Base, proxy, noProxy, useTls) {
       if (bypassed(host, noProxy)) {
         return super.createConnection(options, callback);
       }
-      tunnel(proxy, host, port, (error, socket) => {
-        if (error) {
-          callback(error);
-        } else if (useTls) {
-          secure(socket, host, options, callback);
-        } else {
-          callback(null, socket);
-        }
-      });
+      through(proxy, host, port, useTls && options, callback);
       return undefined;
     }
   };
@@ -167,15 +172,7 @@ function fetchConnector(proxy, noProxy) {
       });
       return;
     }
-    tunnel(proxy, host, port, (error, socket) => {
-      if (error) {
-        callback(error);
-      } else if (useTls) {
-        secure(socket, host, tlsOptions, callback);
-      } else {
-        callback(null, socket);
-      }
-    });
+    through(proxy, host, port, useTls && tlsOptions, callback);
   };
 }
 
