@@ -4,10 +4,13 @@ package registries; host loopback, private and link-local destinations are refus
 connection is opened; builds install packages through the proxy; no container has a network
 interface but ``lo``."""
 
+import base64
 import json
+import socket
 
 import pytest
 from appwrite.enums.runtime import Runtime
+from django.conf import settings as django_settings
 
 from functions_app.services import containers, docker
 
@@ -217,3 +220,31 @@ def test_no_container_has_an_interface_but_loopback(functions, egress, python_cl
 
 def docker_names(kind):
     return [c["name"] for c in docker.list_containers(containers.mine(kind)) if c["running"]]
+
+
+def ask_socket(egress_socket, head):
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(10)
+        conn.connect(str(egress_socket))
+        conn.sendall(head)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    return reply.decode(errors="replace")
+
+
+def test_the_proxy_refuses_clients_without_a_token_and_malformed_requests(egress):
+    path = django_settings.EGRESS_SOCKET
+    target = f"CONNECT {egress.host}:{egress.allowed_port} HTTP/1.1\r\nHost: x\r\n"
+    no_token = ask_socket(path, f"{target}\r\n".encode())
+    assert (
+        no_token.startswith("HTTP/1.1 407")
+        and 'Proxy-Authenticate: Basic realm="egress"' in no_token
+    )
+    forged = base64.b64encode(b"egress:not.a.token").decode()
+    reply = ask_socket(path, f"{target}Proxy-Authorization: Basic {forged}\r\n\r\n".encode())
+    assert reply.startswith("HTTP/1.1 407")
+    assert ask_socket(path, b"NONSENSE\r\n\r\n").startswith("HTTP/1.1 400")
+    assert ask_socket(path, b"GET / HTTP/1.1\r\n" + b"X: " + b"a" * 70000 + b"\r\n\r\n").startswith(
+        "HTTP/1.1 431"
+    )
