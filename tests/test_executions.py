@@ -1,7 +1,9 @@
 """Executions in real containers, in both runtimes, through the official SDK."""
 
 import json
+import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
@@ -15,7 +17,7 @@ from functions_app.models import Execution
 from functions_app.services import docker, executor
 
 from .conftest import make_client
-from .deploy import deploy_echo, wait_execution
+from .deploy import deploy_echo, wait_execution, wait_for
 from .helpers import assert_never_stored, expect_error, expect_raw_error
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
@@ -82,6 +84,30 @@ def test_warm_reuse_and_idle_reaping(functions, runtime, settings):
     assert name not in runtime_containers()
     assert functions.create_execution("echo").status.value == "completed"  # cold start again
     assert runtime_containers()[name]["id"] != first
+
+
+def runtime_busy(name):
+    fd = executor.try_file_lock(name)
+    if fd is not None:
+        os.close(fd)
+    return fd is None
+
+
+def test_reaper_spares_a_runtime_in_use_or_starting(functions, settings):
+    """A call in flight holds the runtime; so does a cold start (a container seen "created"
+    by the reaper's listing used to be removed under the starter's feet)."""
+    dep = deploy_echo(functions, "python-3.11")
+    name = executor.runtime_name(type("D", (), {"project_id": "main", "uid": dep.id})())
+    functions.create_execution("echo", path="/")
+    settings.COMPUTE_INACTIVE_THRESHOLD = -1
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(functions.create_execution, "echo", path="/sleep?s=2")
+        wait_for(lambda: runtime_busy(name), timeout=10, interval=0.02)
+        assert name not in executor.reap() and name in runtime_containers()
+        assert slow.result().responsebody == "slept"
+    with executor._file_lock(name):  # as start_runtime holds it while the container starts
+        assert executor.reap() == [] and name in runtime_containers()
+    assert executor.reap() == [name] and name not in runtime_containers()
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)

@@ -150,11 +150,13 @@ def _call(runtime, call, started):
         "x-open-runtimes-timeout": str(max(1, int(call.timeout))),
         "x-open-runtimes-logging": "enabled" if call.logging else "disabled",
     }
-    _touch(runtime.name)
     try:
-        status, response_headers, payload = runtime_socket.request(
-            runtime.socket_dir, call.method, call.path, headers, call.body, max(wait, 0.001)
-        )
+        with _file_lock(runtime.name, fcntl.LOCK_SH):
+            _touch(runtime.name)
+            status, response_headers, payload = runtime_socket.request(
+                runtime.socket_dir, call.method, call.path, headers, call.body, max(wait, 0.001)
+            )
+            _touch(runtime.name)
     except TimeoutError:
         return _timed_out(runtime, started, call.wall_limit, call.timeout)
     except (FileNotFoundError, ConnectionRefusedError) as exc:
@@ -252,6 +254,7 @@ def start_runtime(function, deployment, deadline):
     """Start the deployment's container unless another thread or process already did."""
     name = runtime_name(deployment)
     with _lock(name), _file_lock(name):
+        _touch(name)  # a state file left from an earlier container must not read as idle
         runtime = _find(name)
         if runtime is not None and runtime_socket.is_listening(runtime.socket_dir):
             return runtime
@@ -265,16 +268,44 @@ def start_runtime(function, deployment, deadline):
 
 
 @contextlib.contextmanager
-def _file_lock(name):
-    """Serialises cold starts of one runtime across processes (web workers and task workers)."""
-    path = state_path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+def _file_lock(name, mode=fcntl.LOCK_EX):
+    """The runtime's state-file lock, across processes: exclusive for a cold start or a reap,
+    shared while a call is in flight (so the reaper never removes a container in use)."""
+    fd = _locked_state(name, mode)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
+
+
+def try_file_lock(name):
+    """The exclusive lock if nobody holds the runtime (no cold start, no call), else None."""
+    try:
+        return _locked_state(name, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return None
+
+
+def _locked_state(name, mode):
+    path = state_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, mode)
+            if _same_file(fd, path):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # retired (unlinked) while we waited: lock the new file instead
+
+
+def _same_file(fd, path):
+    try:
+        return os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _wait_ready(runtime, deadline):
@@ -352,23 +383,35 @@ def remove_function_runtimes(function):
 
 
 def reap(now=None):
-    """Remove runtime containers idle past the threshold or no longer active. Returns names."""
+    """Remove runtime containers idle past the threshold or no longer active, skipping any
+    that a process is cold-starting or calling right now. Returns the names removed."""
     now = now or time.time()
     _remove_legacy_folders()
-    threshold = settings.COMPUTE_INACTIVE_THRESHOLD
     active = {(f.project_id, f.deployment_uid) for f in Function.objects.exclude(deployment_uid="")}
     removed = []
     for container in docker.list_containers(containers.mine("runtime")):
-        labels_ = container["labels"]
-        key = (labels_.get("functions.project"), labels_.get("functions.deployment"))
-        if (
-            key not in active
-            or not container["running"]
-            or _idle_for(container["name"], now) > threshold
-        ):
-            retire(container["name"])
-            removed.append(container["name"])
+        fd = try_file_lock(container["name"])
+        if fd is None:
+            continue
+        try:
+            if _reapable(container, active, now):
+                retire(container["name"])
+                removed.append(container["name"])
+        finally:
+            os.close(fd)
     return removed
+
+
+def _reapable(container, active, now):
+    """Checked under the runtime's exclusive lock: a container seen "created" in the listing
+    has since been started (or its starter died), so its state is looked up again."""
+    labels_ = container["labels"]
+    key = (labels_.get("functions.project"), labels_.get("functions.deployment"))
+    if key not in active:
+        return True
+    if _idle_for(container["name"], now) > settings.COMPUTE_INACTIVE_THRESHOLD:
+        return True
+    return not docker.container_running(container["name"])
 
 
 def _remove_legacy_folders():
