@@ -270,6 +270,10 @@ RUNTIME_DEBIAN_MIRROR = env("RUNTIME_DEBIAN_MIRROR", "http://deb.debian.org/debi
 RUNTIME_DEBIAN_SECURITY_MIRROR = env(
     "RUNTIME_DEBIAN_SECURITY_MIRROR", "http://deb.debian.org/debian-security"
 )
+RUNTIME_IMAGES_PREBUILT = env_list(
+    "RUNTIME_IMAGES_PREBUILT", "python-3.11,python-3.13,node-18.0,node-22"
+)
+RUNTIME_NPM_REGISTRY = env("RUNTIME_NPM_REGISTRY", "https://registry.npmjs.org")
 RUNTIME_EXTRA_CA_DIR = env("RUNTIME_EXTRA_CA_DIR", "/usr/local/share/ca-certificates")
 PUBLIC_URL = env("PUBLIC_URL", "http://localhost:8000")
 DOCKER_HOST = env("DOCKER_HOST", "unix:///var/run/docker.sock")

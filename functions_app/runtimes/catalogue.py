@@ -154,3 +154,33 @@ FAMILIES = [
 KNOWN_RUNTIME_IDS = [
     f"{key}-{version}" for key, _, versions in FAMILIES for version, _, _ in versions
 ]
+
+# Runtime IDs of the SDK's ``Runtime`` enum (appwrite 16.0.0, for server 1.8.x releases after
+# 1.8.0) that the 1.8.0 list above lacks; accepted as well, so every enum value is valid.
+SDK_ADDED_IDS = [
+    "node-23",
+    "node-24",
+    "node-25",
+    "php-8.4",
+    "ruby-3.4",
+    "ruby-4.0",
+    "python-3.13",
+    "python-3.14",
+    "python-ml-3.13",
+    "deno-2.5",
+    "deno-2.6",
+    "dart-3.9",
+    "dart-3.10",
+    "dotnet-10",
+    "java-25",
+    "swift-6.2",
+    "kotlin-2.3",
+    "bun-1.2",
+    "bun-1.3",
+    "go-1.24",
+    "go-1.25",
+    "go-1.26",
+    "flutter-3.35",
+    "flutter-3.38",
+]
+KNOWN_RUNTIME_IDS += SDK_ADDED_IDS

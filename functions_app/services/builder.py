@@ -27,6 +27,7 @@ from . import (
     docker,
     egress,
     events,
+    images,
     keys,
     scheduler,
     specifications,
@@ -85,15 +86,31 @@ def _run(deployment):
     the build runs in it as a command, and its output comes back over that command's pipe."""
     name = build_name(deployment)
     try:
+        _ensure_image(deployment)
         docker.run_container(_container_spec(deployment, name))
         exit_code = _follow(deployment, name)
         artifact = _copy_artifact(deployment, name) if exit_code == 0 else None
-    except (docker.DockerError, ArtifactTooLarge) as exc:
+    except (docker.DockerError, images.ImageBuildError, ArtifactTooLarge) as exc:
         _fail(deployment, str(exc))
         return
     finally:
         docker.remove_container(name)
     _finish(deployment, exit_code, artifact)
+
+
+def _ensure_image(deployment):
+    """A runtime without its image on this node gets it built now, by this worker (a file lock
+    makes concurrent builds of the same runtime wait for one image build), logged in the
+    deployment's build logs."""
+    runtime = runtimes.get(deployment.function.runtime)
+    if images.is_ready(runtime):
+        return
+    deployment.append_logs(
+        ansi_line(f"Runtime image for {runtime.id} is not on this node yet: building it.")
+    )
+    result = images.ensure_image(runtime, log=lambda line: deployment.append_logs(ansi_line(line)))
+    seconds = result.base_seconds + result.seconds
+    deployment.append_logs(ansi_line(f"Runtime image {result.image} ready ({seconds:.1f}s)."))
 
 
 def _container_spec(deployment, name):

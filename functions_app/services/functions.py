@@ -36,12 +36,17 @@ LIVE_FIELDS = ("name", "entrypoint", "commands", "provider_root_directory", "run
 def available_runtimes():
     """The registry's runtimes this instance offers (``FUNCTIONS_RUNTIMES`` narrows them)."""
     allowlist = settings.FUNCTIONS_RUNTIMES
-    return [rt for rt in runtimes.registry().values() if not allowlist or rt.id in allowlist]
+    return [
+        rt
+        for rt in runtimes.registry().values()
+        if rt.runs_here and (not allowlist or rt.id in allowlist)
+    ]
 
 
 def check_runtime_available(runtime_id):
     allowlist = settings.FUNCTIONS_RUNTIMES
-    if runtimes.get(runtime_id) is None or (allowlist and runtime_id not in allowlist):
+    runtime = runtimes.get(runtime_id)
+    if runtime is None or not runtime.runs_here or (allowlist and runtime_id not in allowlist):
         raise AppwriteError(
             "function_runtime_unsupported", f'Runtime "{runtime_id}" is not supported'
         )

@@ -14,12 +14,16 @@ Downloaded ``.deb`` files are kept in ``STORAGE_DIR/runtime-build/apt-cache``, w
 rebuild mostly local. Building a base needs root (debootstrap) and a Debian mirror.
 """
 
+import base64
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +34,8 @@ from functions_app import runtimes
 from functions_app.services import docker
 
 BASE_REPOSITORY = "functions-runtime-base"
-SUITE = "bookworm"
 VARIANT = "minbase"
+VENDOR_LIMIT = 512 * 1024 * 1024  # bytes of one vendored tarball
 TAR_CHUNK = 1024 * 1024
 RUNTIME_LABEL = "functions-runtime"
 RECIPE_LABEL = "functions-runtime.recipe"
@@ -87,21 +91,18 @@ def work_dir():
 
 
 def base_packages(runtime):
-    """The Debian packages of a runtime's base image, from ``base-packages.txt``."""
-    path = runtime.folder / "base-packages.txt"
-    if not path.is_file():
-        raise ImageBuildError(f"{runtime.id}: missing {path.name} in {runtime.folder}")
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
-    return sorted({line for line in lines if line})
+    """The Debian packages of a runtime's base image (its manifest's, plus the contract's)."""
+    return list(runtime.packages)
 
 
 def base_image(runtime):
     """The tag of the base image: a hash of the suite, the variant, the package list and the
-    extra CA certificates."""
-    recipe = "\n".join([SUITE, VARIANT, *base_packages(runtime)])
+    extra CA certificates (runtimes with the same suite and packages share one)."""
+    recipe = "\n".join([runtime.suite, VARIANT, *base_packages(runtime)])
     for cert in extra_ca_certificates():
         recipe += "\n" + hashlib.sha256(cert.read_bytes()).hexdigest()
-    return f"{BASE_REPOSITORY}:{SUITE}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
+    digest = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+    return f"{BASE_REPOSITORY}:{runtime.suite}-{digest}"
 
 
 @contextmanager
@@ -135,7 +136,30 @@ def _link_debs(source, target):
                 shutil.copy2(deb, destination)
 
 
-def _debootstrap(target, cache):
+def _debootstrap(target, cache, suite):
+    """The suite's minimal root, debootstrapped once and kept as a tar for the next base."""
+    kept = work_dir() / f"debootstrap-{suite}-{VARIANT}.tar"
+    with _lock(f"debootstrap-{suite}"):
+        if not kept.is_file():
+            _keep_debootstrap(kept, cache, suite)
+    target.mkdir(parents=True)
+    _run(["tar", "--numeric-owner", "--xattrs", "-C", str(target), "-xf", str(kept)], "untar")
+
+
+def _keep_debootstrap(kept, cache, suite):
+    fresh = work_dir() / f"debootstrap-{suite}"
+    shutil.rmtree(fresh, ignore_errors=True)
+    try:
+        _run_debootstrap(fresh, cache, suite)
+        partial = kept.with_suffix(".partial")
+        tar = ["tar", "--numeric-owner", "--xattrs", "-C", str(fresh), "-cf", str(partial), "."]
+        _run(tar, "tar")
+        partial.rename(kept)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
+def _run_debootstrap(target, cache, suite):
     if os.geteuid() != 0:
         raise ImageBuildError("Building a base image runs debootstrap, which needs root.")
     if not shutil.which("debootstrap"):
@@ -144,7 +168,7 @@ def _debootstrap(target, cache):
         "debootstrap",
         f"--variant={VARIANT}",
         f"--cache-dir={cache}",
-        SUITE,
+        suite,
         str(target),
         mirror(),
     ]
@@ -158,14 +182,14 @@ def _write(path, text):
     path.write_text(text)
 
 
-def _apt_install(rootfs, packages, cache):
+def _apt_install(rootfs, packages, cache, suite):
     """Install ``packages`` inside the new root with apt (debootstrap's own resolver cannot
     handle packages such as npm), with the updates and security suites enabled."""
     _write(
         rootfs / "etc/apt/sources.list",
-        f"deb {mirror()} {SUITE} main\n"
-        f"deb {mirror()} {SUITE}-updates main\n"
-        f"deb {security_mirror()} {SUITE}-security main\n",
+        f"deb {mirror()} {suite} main\n"
+        f"deb {mirror()} {suite}-updates main\n"
+        f"deb {security_mirror()} {suite}-security main\n",
     )
     _write(rootfs / "etc/resolv.conf", Path("/etc/resolv.conf").read_text())
     archives = rootfs / "var/cache/apt/archives"
@@ -232,16 +256,21 @@ def ensure_base(runtime, force=False, log=None):
             cache.mkdir(exist_ok=True)
             _say(
                 log,
-                f"{runtime.id}: debootstrap {SUITE} {VARIANT}, then apt-get install {' '.join(packages)}",
+                f"{runtime.id}: debootstrap {runtime.suite} {VARIANT}, then apt-get install {' '.join(packages)}",
             )
-            _debootstrap(rootfs, cache)
-            _apt_install(rootfs, packages, cache)
+            _debootstrap(rootfs, cache, runtime.suite)
+            _apt_install(rootfs, packages, cache, runtime.suite)
             _trim(rootfs)
             _say(log, f"{runtime.id}: importing {tag}")
             docker.import_image(_tar_chunks(rootfs), tag)
         finally:
             shutil.rmtree(rootfs, ignore_errors=True)
         return tag, True, time.monotonic() - started
+
+
+def is_ready(runtime):
+    """The runtime's image exists on this engine and sits on its current base."""
+    return _is_current(runtime.image, base_image(runtime))
 
 
 def _is_current(image, base):
@@ -264,20 +293,92 @@ def ensure_image(runtime, force=False, log=None):
         _say(log, f"{runtime.id}: building {image} from {runtime.folder}")
         started = time.monotonic()
         labels = {RUNTIME_LABEL: runtime.id, RECIPE_LABEL: runtime.recipe_hash, BASE_LABEL: base}
-        docker.build_image(runtime.folder, image, buildargs={"BASE_IMAGE": base}, labels=labels)
+        buildargs = {"BASE_IMAGE": base, "RUNTIME_VERSION": runtime.version}
+        with _context(runtime, log) as context:
+            docker.build_image(context, image, buildargs=buildargs, labels=labels)
         result.built = True
         result.seconds = time.monotonic() - started
     return result
 
 
-def ensure_all(force=False, runtime_ids=None, log=None):
-    """:func:`ensure_image` for every runtime with a recipe folder (or the given ids)."""
+@contextmanager
+def _context(runtime, log):
+    """The build context: a copy of the family folder plus ``vendor/`` with the version's
+    vendored tarballs (fetched on the host, checked against their pinned integrity)."""
+    context = work_dir() / f"context-{runtime.id}-{runtime.recipe_hash}"
+    shutil.rmtree(context, ignore_errors=True)
+    shutil.copytree(runtime.folder, context, ignore=shutil.ignore_patterns("__pycache__"))
+    try:
+        (context / "vendor").mkdir(exist_ok=True)
+        for item in runtime.vendor:
+            os.link(vendored(item, log), context / "vendor" / item.file_name)
+        yield context
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+
+
+def vendored(item, log=None):
+    """The path of a vendored tarball in the cache, downloaded from the npm registry once."""
+    algorithm, _, expected = item.integrity.partition("-")
+    cache = work_dir() / "vendor"
+    cache.mkdir(exist_ok=True)
+    path = cache / item.file_name
+    if path.is_file() and _digest(path, algorithm) == expected:
+        return path
+    url = _npm_tarball(item)
+    _say(log, f"fetching {item.npm}@{item.version} from {url}")
+    partial = path.with_suffix(".partial")
+    try:
+        _download(url, partial)
+    except OSError as error:
+        raise ImageBuildError(f"{item.npm}@{item.version}: download failed: {error}") from error
+    if _digest(partial, algorithm) != expected:
+        partial.unlink()
+        raise ImageBuildError(f"{item.npm}@{item.version}: integrity mismatch")
+    partial.rename(path)
+    return path
+
+
+def _download(url, target):
+    with urllib.request.urlopen(url, timeout=60) as response, open(target, "wb") as out:
+        while chunk := response.read(TAR_CHUNK):
+            if out.tell() + len(chunk) > VENDOR_LIMIT:
+                raise OSError(f"larger than {VENDOR_LIMIT} bytes")
+            out.write(chunk)
+
+
+def _npm_tarball(item):
+    registry = settings.RUNTIME_NPM_REGISTRY.rstrip("/")
+    name = item.npm.replace("/", "%2F")
+    try:
+        with urllib.request.urlopen(f"{registry}/{name}/{item.version}", timeout=30) as response:
+            return json.load(response)["dist"]["tarball"]
+    except (OSError, ValueError, KeyError) as error:
+        raise ImageBuildError(
+            f"{item.npm}@{item.version}: registry lookup failed: {error}"
+        ) from error
+
+
+def _digest(path, algorithm):
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(TAR_CHUNK):
+            digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode()
+
+
+def ensure_all(force=False, runtime_ids=None, log=None, jobs=1):
+    """:func:`ensure_image` for every runtime with a recipe (or the given ids), ``jobs`` at a
+    time (the downloads and apt runs of different images overlap well)."""
     registry = runtimes.registry()
     selected = runtime_ids or list(registry)
     missing = [rid for rid in selected if rid not in registry]
     if missing:
         raise ImageBuildError(f"No recipe folder for runtime(s): {', '.join(missing)}")
-    results = [ensure_image(registry[rid], force=force, log=log) for rid in selected]
+    with ThreadPoolExecutor(jobs) as pool:
+        results = list(
+            pool.map(lambda rid: ensure_image(registry[rid], force=force, log=log), selected)
+        )
     for rid in selected:
         _prune(registry[rid], log)
     return results

@@ -27,6 +27,7 @@ from opr_context import Context, Logger
 TIMEOUT_ERROR = 'Header "x-open-runtimes-timeout" must be an integer greater than 0.'
 SECRET_ERROR = 'Unauthorized. Provide correct "x-open-runtimes-secret" header.'
 RETURN_MISSING = "Return statement missing. return context.res.empty() if no response is expected."
+SIGNATURE_INVALID = "Function signature invalid. Did you forget to export a 'main' function?"
 TEXT_PLAIN = "text/plain; charset=utf-8"
 QS_KEEP = "+&=;"
 ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
@@ -97,6 +98,10 @@ def module_name(entrypoint):
     return "function." + path.replace("/", ".")
 
 
+class LoadError(Exception):
+    """The entrypoint cannot serve: answered 503 with this message in the errors."""
+
+
 class Runtime:
     def __init__(self, env, pool):
         self.secret = env.get("OPEN_RUNTIMES_SECRET", "")
@@ -145,14 +150,29 @@ class Runtime:
         return await loop.run_in_executor(self.pool, contextvars.copy_context().run, func, *args)
 
     async def load(self):
+        """The entrypoint's module, loaded once; a module that cannot serve raises LoadError
+        with open-runtimes' 503 message (its "safe entrypoints")."""
         if self.module is None:
-            self.module = await self.in_thread(
-                importlib.import_module, module_name(self.entrypoint)
-            )
+            if not os.path.isfile(os.path.join("function", self.entrypoint)):
+                raise LoadError(
+                    f"Failed to load entrypoint, file {self.entrypoint} does not exist."
+                )
+            try:
+                module = await self.in_thread(importlib.import_module, module_name(self.entrypoint))
+            except SyntaxError as error:
+                where = f"{os.path.basename(error.filename or self.entrypoint)}:{error.lineno}"
+                raise LoadError(f"Syntax error in {where}: {error.msg}") from error
+            except ModuleNotFoundError as error:
+                raise LoadError(f"Module not found: {error.name}") from error
+            except Exception as error:  # noqa: BLE001 - any import failure is the user's
+                raise LoadError(f"Failed to load module: {format_exception(error)}") from error
+            if not callable(getattr(module, "main", None)):
+                raise LoadError(SIGNATURE_INVALID)
+            self.module = module
         return self.module
 
     async def execute(self, context):
-        main = (await self.load()).main
+        main = self.module.main
         if inspect.iscoroutinefunction(main):
             output = await main(context)
         else:
@@ -203,6 +223,11 @@ class Runtime:
             return 500, [("content-type", TEXT_PLAIN)], TIMEOUT_ERROR.encode()
         if self.secret and request.header("x-open-runtimes-secret") != self.secret:
             return 500, [("content-type", TEXT_PLAIN)], SECRET_ERROR.encode()
+        try:
+            await self.load()
+        except LoadError as error:
+            logger.write([str(error)], Logger.TYPE_ERROR)
+            return 503, [("content-type", TEXT_PLAIN), ("x-open-runtimes-log-id", logger.id)], b""
         context = self.build_context(request, logger)
         output = await self.run_user_code(context, int(timeout) if timeout else None)
         if output is None:

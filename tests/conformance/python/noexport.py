@@ -1,0 +1,2 @@
+def handler(context):
+    return context.res.text("never")
