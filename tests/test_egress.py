@@ -7,12 +7,13 @@ interface but ``lo``."""
 import base64
 import json
 import socket
+import time
 
 import pytest
 from appwrite.enums.runtime import Runtime
 from django.conf import settings as django_settings
 
-from functions_app.services import containers, docker
+from functions_app.services import containers, docker, egress_proxy
 
 from .deploy import upload, wait_deployment, wait_for
 
@@ -52,6 +53,7 @@ PY_CLIENTS = """
 import base64
 import os
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -248,3 +250,27 @@ def test_the_proxy_refuses_clients_without_a_token_and_malformed_requests(egress
     assert ask_socket(path, b"GET / HTTP/1.1\r\n" + b"X: " + b"a" * 70000 + b"\r\n\r\n").startswith(
         "HTTP/1.1 431"
     )
+
+
+def test_connections_that_never_identify_are_capped_and_time_out(egress):
+    """A container can connect to the mounted socket directly (past socat's cap) and send
+    nothing: such connections have an instance-wide cap and a head timeout."""
+    path = django_settings.EGRESS_SOCKET
+    silent = []
+    try:
+        for _ in range(egress_proxy.PENDING_LIMIT):
+            conn = socket.socket(socket.AF_UNIX)
+            conn.connect(str(path))
+            silent.append(conn)
+        time.sleep(0.5)  # the proxy has accepted them all
+        assert ask_socket(path, b"").startswith("HTTP/1.1 429")
+    finally:
+        for conn in silent:
+            conn.close()
+    time.sleep(0.5)
+    assert ask_socket(path, b"CONNECT a:443 HTTP/1.1\r\n\r\n").startswith("HTTP/1.1 407")
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.connect(str(path))
+        conn.settimeout(egress_proxy.HEAD_TIMEOUT + 5)
+        started = time.monotonic()
+        assert conn.recv(100) == b"" and time.monotonic() - started >= egress_proxy.HEAD_TIMEOUT - 1

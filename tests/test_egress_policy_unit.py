@@ -1,6 +1,8 @@
 """The egress policy as pure decisions: names, ports, and every address class."""
 
 import ipaddress
+import time
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -123,3 +125,19 @@ def test_a_container_gets_the_proxy_variables_and_a_token_naming_it():
 def test_a_container_gets_nothing_when_egress_is_off():
     assert egress.for_container("build", Deployment, "fn-build-p1-d1") == ([], {})
     assert egress.for_container("execution", Deployment, "fn-p1-d1")[1]
+
+
+def test_build_tokens_expire_with_the_build(settings):
+    """A build's proxy token copied into its output must not outlive the build for the
+    function code that would run with it (builds may have a wider policy)."""
+    deployment = SimpleNamespace(project_id="p", uid="d", function=SimpleNamespace(uid="f"))
+    settings.EGRESS_BUILDS = settings.EGRESS_EXECUTIONS = "public"
+    tokens = {
+        use: egress.for_container(use, deployment, "c")[1]["HTTP_PROXY"].split(":")[2].split("@")[0]
+        for use in ("build", "execution")
+    }
+    now = time.time()
+    build = keys.decode_jwt(tokens["build"], keys.EGRESS)
+    assert build["use"] == "build"
+    assert build["exp"] - now <= settings.COMPUTE_BUILD_TIMEOUT + egress.BUILD_TOKEN_GRACE + 5
+    assert keys.decode_jwt(tokens["execution"], keys.EGRESS)["exp"] - now > 365 * 24 * 3600

@@ -11,7 +11,11 @@ from .containers import Bind
 EGRESS_DIR = "/var/run/opr-egress"
 EGRESS_PORT = 3128
 NO_PROXY = "localhost,127.0.0.1,::1"
-TOKEN_AGE = 10 * 365 * 24 * 3600  # a warm container may live long; its token names it alone
+EXECUTION_TOKEN_AGE = 10 * 365 * 24 * 3600  # a warm container may live long
+# A build container lives at most the build timeout (plus the hand-over grace): so does its
+# token, so one copied into the build output (for function code to use with the builds'
+# policy) expires with the build.
+BUILD_TOKEN_GRACE = 60
 
 
 def mode(use):
@@ -25,7 +29,12 @@ def for_container(use, deployment, name):
         return [], {}
     folder = settings.EGRESS_SOCKET.parent
     folder.mkdir(parents=True, exist_ok=True)
-    token = keys.mint_egress_token(use, deployment, name, TOKEN_AGE)
+    age = (
+        settings.COMPUTE_BUILD_TIMEOUT + BUILD_TOKEN_GRACE
+        if use == "build"
+        else EXECUTION_TOKEN_AGE
+    )
+    token = keys.mint_egress_token(use, deployment, name, age)
     url = f"http://egress:{token}@127.0.0.1:{EGRESS_PORT}"
     env = {
         "OPEN_RUNTIMES_EGRESS_SOCKET": f"{EGRESS_DIR}/{settings.EGRESS_SOCKET.name}",

@@ -34,7 +34,10 @@ from .egress_policy import Policy, Refused, split_host_port
 
 logger = logging.getLogger("functions.egress")
 HEAD_LIMIT = 64 * 1024
-HEAD_TIMEOUT = 30
+HEAD_TIMEOUT = 10
+# Connections not yet identified (head still arriving) hold no per-container slot, so they have
+# their own instance-wide cap: past it a new connection is closed at once.
+PENDING_LIMIT = 256
 CHUNK = 64 * 1024
 REASONS = {
     400: "Bad Request",
@@ -85,6 +88,7 @@ class Proxy:
         self.own = own_addresses()
         self.by_container = Counter()
         self.by_project = Counter()
+        self.pending = 0
 
     async def serve(self, path):
         path = Path(path)
@@ -101,7 +105,7 @@ class Proxy:
     async def handle(self, reader, writer):
         identity = None
         try:
-            method, target, headers = await asyncio.wait_for(read_head(reader), HEAD_TIMEOUT)
+            method, target, headers = await self.read_head(reader)
             identity = self.identify(headers)
             with self.slot(identity):
                 await self.route(identity, method, target, headers, reader, writer)
@@ -114,6 +118,15 @@ class Proxy:
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+
+    async def read_head(self, reader):
+        if self.pending >= PENDING_LIMIT:
+            raise Reply(429, "Too many connections waiting to be identified")
+        self.pending += 1
+        try:
+            return await asyncio.wait_for(read_head(reader), HEAD_TIMEOUT)
+        finally:
+            self.pending -= 1
 
     def identify(self, headers):
         scheme, _, credentials = headers.get("proxy-authorization", "").partition(" ")
