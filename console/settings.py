@@ -51,6 +51,9 @@ def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
 def env_choice(name, default, choices):
     value = os.environ.get(name, "").strip().lower() or default
     if value not in choices:
@@ -200,7 +203,7 @@ REST_FRAMEWORK = {
 
 # The largest /v1 request body, as Appwrite's server limits it (12 MiB: a 5 MiB upload chunk or
 # a 10 MiB execution body fit); larger ones get a JSON 413. Also Django's limit for form fields.
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("REQUEST_SIZE_LIMIT", str(12 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_number("REQUEST_SIZE_LIMIT", 12 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 
@@ -300,5 +303,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "warning", LOG_LEVELS).upper(),
+    },
 }

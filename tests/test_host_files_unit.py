@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from functions_app.services import archives, container_files, runtime_socket, storage
+from functions_app.services import archives, container_files, docker, runtime_socket, storage
 
 
 def tar_of(*members):
@@ -223,3 +223,25 @@ def test_storage_paths_stay_in_the_project_folder(settings, tmp_path):
     (tmp_path / "deployments" / "main" / "abc").symlink_to(tmp_path)
     with pytest.raises(storage.UnsafePath):
         storage.source_path(deployment)
+
+
+def test_mount_sources_are_checked_right_before_a_container_is_made(settings, tmp_path):
+    """A bind source must be its own real path inside STORAGE_DIR (or a socket folder): a
+    link, a path through a link, or anything outside is refused."""
+    settings.STORAGE_DIR = tmp_path / "storage"
+    inside = settings.STORAGE_DIR / "deployments" / "p" / "d"
+    inside.mkdir(parents=True)
+    docker.check_bind_source(str(inside))  # accepted
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (settings.STORAGE_DIR / "link").symlink_to(outside)
+    (settings.STORAGE_DIR / "linked-dir").symlink_to(inside)
+    for source in (
+        outside,
+        settings.STORAGE_DIR / "link",
+        settings.STORAGE_DIR / "linked-dir",
+        settings.STORAGE_DIR / "linked-dir" / ".." / "d",
+        "/etc",
+    ):
+        with pytest.raises(docker.UnsafeMount):
+            docker.check_bind_source(str(source))

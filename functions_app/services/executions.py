@@ -64,7 +64,7 @@ def find_active_deployment(function):
             deployment = Deployment.objects.get(function=function, uid=function.deployment_uid)
         except Deployment.DoesNotExist:
             return None
-        if deployment.status == "ready":
+        if deployment.status == Deployment.Status.READY:
             if len(_ready_deployments) > 1000:
                 _ready_deployments.clear()
             _ready_deployments[key] = deployment
@@ -79,7 +79,7 @@ def active_deployment(function):
             "deployment_not_found",
             "Deployment not found. Create a deployment before trying to execute a function",
         )
-    if deployment.status != "ready":
+    if deployment.status != Deployment.Status.READY:
         raise AppwriteError("build_not_ready")
     return deployment
 
@@ -179,7 +179,9 @@ def create_http_execution(caller, function, request, run_async, scheduled_at):
     if scheduled_at or run_async:
         execution, result = _queue(function, request, scheduled_at, origin.chain), None
     else:
-        execution = new_execution(function, request, "processing", chain=origin.chain)
+        execution = new_execution(
+            function, request, Execution.Status.PROCESSING, chain=origin.chain
+        )
         with sync_slots.slot(function.project_id):
             result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
         if result.sync_timeout:
@@ -191,7 +193,11 @@ def create_http_execution(caller, function, request, run_async, scheduled_at):
 def _queue(function, request, scheduled_at, chain):
     """Async executions wait for a worker; delayed ones for the ticker to release them."""
     execution = new_execution(
-        function, request, "scheduled" if scheduled_at else "waiting", scheduled_at, chain
+        function,
+        request,
+        Execution.Status.SCHEDULED if scheduled_at else Execution.Status.WAITING,
+        scheduled_at,
+        chain,
     )
     execution.save()
     if not scheduled_at:
@@ -204,10 +210,11 @@ def domain_deployment(function):
     deployment = find_active_deployment(function)
     if deployment is None:
         raise AppwriteError("deployment_not_found")
-    if deployment.status != "ready":
-        kind = {"failed": "build_failed", "canceled": "build_canceled"}.get(
-            deployment.status, "build_not_ready"
-        )
+    if deployment.status != Deployment.Status.READY:
+        kind = {
+            Deployment.Status.FAILED: "build_failed",
+            Deployment.Status.CANCELED: "build_canceled",
+        }.get(deployment.status, "build_not_ready")
         raise AppwriteError(kind)
     return deployment
 
@@ -219,7 +226,7 @@ def create_domain_execution(function, request):
     deployment = domain_deployment(function)
     if not {"any", "guests"} & set(function.execute):
         raise AppwriteError("function_execute_permission_missing")
-    execution = new_execution(function, request, "processing")
+    execution = new_execution(function, request, Execution.Status.PROCESSING)
     with sync_slots.slot(function.project_id):
         result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
     return execution, result
@@ -252,7 +259,11 @@ def announce_finished(execution):
 
 
 def delete_execution(execution, origin=None):
-    if execution.status not in ("completed", "failed", "scheduled"):
+    if execution.status not in (
+        Execution.Status.COMPLETED,
+        Execution.Status.FAILED,
+        Execution.Status.SCHEDULED,
+    ):
         raise AppwriteError("execution_in_progress")
     payload = events.payload_of(execution)
     execution.delete()
@@ -264,7 +275,9 @@ def recover_stuck(now=None):
     past their timeout plus a maintenance interval (any node), are failed with the reason."""
     now = now or timezone.now()
     failed = []
-    for execution in Execution.objects.filter(status="processing").select_related("function"):
+    for execution in Execution.objects.filter(status=Execution.Status.PROCESSING).select_related(
+        "function"
+    ):
         reason = _interruption(execution, now)
         if reason:
             logger.warning(
