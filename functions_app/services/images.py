@@ -298,7 +298,25 @@ def ensure_image(runtime, force=False, log=None):
             docker.build_image(context, image, buildargs=buildargs, labels=labels)
         result.built = True
         result.seconds = time.monotonic() - started
+    _record_build_time(result)
     return result
+
+
+def _record_build_time(result):
+    """Kept in ``runtime-build/build-times.json`` for ``bench/runtimes.py``: the seconds of the
+    last build of each image (base and layer), with the tags they were for."""
+    path = work_dir() / "build-times.json"
+    with _lock("build-times"):
+        try:
+            times = json.loads(path.read_text())
+        except (OSError, ValueError):
+            times = {}
+        entry = times.get(result.runtime_id, {})
+        if result.base_built:
+            entry |= {"base": result.base, "base_seconds": round(result.base_seconds, 1)}
+        entry |= {"image": result.image, "seconds": round(result.seconds, 1)}
+        times[result.runtime_id] = entry
+        path.write_text(json.dumps(times, indent=1, sort_keys=True))
 
 
 @contextmanager
