@@ -11,7 +11,9 @@ from appwrite.enums.runtime import Runtime
 from appwrite.input_file import InputFile
 from appwrite.query import Query
 
+from functions_app import runtimes
 from functions_app.models import Deployment
+from functions_app.services import docker, images
 
 from .deploy import ECHO, make_archive, upload, wait_deployment, wait_for
 from .helpers import expect_error, expect_raw_error
@@ -298,3 +300,20 @@ def test_sdk_probe_before_chunks_gets_json(raw, pyfn):
         .headers["Content-Type"]
         .startswith("application/json")
     )
+
+
+def test_a_runtime_image_missing_on_the_node_is_built_once_by_its_first_builds(functions):
+    """The worker builds a missing runtime image before the first build that needs it, says so
+    in the build logs, and two builds at once wait for one image build."""
+    runtime = runtimes.get("python-3.13")
+    assert docker.remove_image(runtime.image)  # the runtime layer only: its base stays
+    entrypoint, source = ECHO["python-3.11"]
+    ids = ("first", "second")
+    for function_id in ids:
+        functions.create(function_id, function_id, "python-3.13", entrypoint=entrypoint)
+    deployments = [upload(functions, function_id, {entrypoint: source}) for function_id in ids]
+    ready = [wait_deployment(functions, f, d.id) for f, d in zip(ids, deployments, strict=True)]
+    assert [r.status.value for r in ready] == ["ready", "ready"], ready[0].buildlogs
+    built = [r for r in ready if f"Runtime image {runtime.image} built in" in r.buildlogs]
+    assert len(built) == 1 and "is not on this node yet: building it" in built[0].buildlogs
+    assert images.is_ready(runtime)

@@ -109,8 +109,11 @@ def _ensure_image(deployment):
         ansi_line(f"Runtime image for {runtime.id} is not on this node yet: building it.")
     )
     result = images.ensure_image(runtime, log=lambda line: deployment.append_logs(ansi_line(line)))
-    seconds = result.base_seconds + result.seconds
-    deployment.append_logs(ansi_line(f"Runtime image {result.image} ready ({seconds:.1f}s)."))
+    if result.built:
+        seconds = result.base_seconds + result.seconds
+        deployment.append_logs(ansi_line(f"Runtime image {result.image} built in {seconds:.1f}s."))
+    else:
+        deployment.append_logs(ansi_line(f"Runtime image {result.image} built by another build."))
 
 
 def _container_spec(deployment, name):

@@ -132,6 +132,8 @@ def _link_debs(source, target):
         if not destination.exists():
             try:
                 os.link(deb, destination)
+            except FileExistsError:
+                pass  # another image build linked it meanwhile (never overwrite: it is shared)
             except OSError:
                 shutil.copy2(deb, destination)
 
