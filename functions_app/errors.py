@@ -140,6 +140,7 @@ CATALOGUE = {
         "Rate limit for the current endpoint has been exceeded. Please try again after some time.",
     ),
     "general_server_error": (500, "An internal server error occurred."),
+    "health_queue_size_exceeded": (503, "Queue size threshold hit."),
     "general_unknown": (
         500,
         "An unknown error has occurred. Please check the logs for more information.",

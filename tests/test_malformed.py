@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django_q.models import OrmQ, Task
 
 from functions_app.models import ApiKey, Deployment, Execution, Function
+from functions_app.services import health
 
 F = "/functions/fn"
 D = F + "/deployments/dep1"
@@ -668,6 +669,27 @@ CASES = [
     case("delete-project-variable-unknown", "DELETE", "/project/variables/nope"),
     case("delete-function-variable-via-project", "DELETE", "/project/variables/{V}"),
     case("patch-project-variables", "PATCH", "/project/variables", json={}),
+    # -- health ------------------------------------------------------------------------------
+    case("post-health", "POST", "/health"),
+    case("health-version-delete", "DELETE", "/health/version"),
+    case("health-failed-unknown-queue", "GET", "/health/queue/failed/v1-nothing"),
+    case("health-failed-bad-name", "GET", "/health/queue/failed/a b"),
+    case(
+        "health-databases-long-name", "GET", "/health/queue/databases", params={"name": "n" * 257}
+    ),
+    *(
+        case(f"health-{name}-guest", "GET", f"/health/{name}", auth=False)
+        for name in ("db", "cache", "pubsub", "time", "storage", "storage/local", "anti-virus")
+    ),
+    *(
+        case(
+            f"health-queue-{name}-bad-threshold",
+            "GET",
+            f"/health/queue/{name}",
+            params={"threshold": "lots"},
+        )
+        for name in health.QUEUES
+    ),
 ]
 
 

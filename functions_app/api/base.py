@@ -32,6 +32,7 @@ class AppwriteView(APIView):
     project_required = True
     content_negotiation_class = JSONOnlyNegotiation
     quota = None  # an abuse-limited handler sets it: its X-RateLimit-* headers go on the reply
+    path_ids = True  # the path's parameters are IDs (checked as UIDs before the handler runs)
 
     def initial(self, request, *args, **kwargs):
         check_body_size(request)
@@ -46,7 +47,7 @@ class AppwriteView(APIView):
                 "general_access_forbidden",
                 "No Appwrite project was specified. Please specify your project ID when initializing your Appwrite SDK.",
             )
-        for name, value in kwargs.items():
+        for name, value in kwargs.items() if self.path_ids else ():
             check_uid(camel_case(name), value)
 
     def finalize_response(self, request, response, *args, **kwargs):

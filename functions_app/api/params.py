@@ -192,6 +192,19 @@ class Range:
         return value
 
 
+class Integer:
+    """Appwrite's loose integer: a number or a numeric string."""
+
+    description = "Value must be a valid integer"
+
+    def clean(self, value):
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise Invalid(self.description)
+
+
 class WhiteList:
     def __init__(self, values):
         self.values = list(values)

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
-from . import catalogue, deployments, executions, functions, variables
+from ..services import health as health_service
+from . import catalogue, deployments, executions, functions, health, variables
 from .errors import route_not_found
 
 F = "functions/<str:function_id>"
@@ -27,6 +28,22 @@ urlpatterns = [
     path(F + "/variables", variables.VariablesView.as_view()),
     path(F + "/variables/<str:variable_id>", variables.VariableView.as_view()),
     path("project/variables", variables.VariablesView.as_view()),
+    path("health", health.HealthView.as_view()),
+    path("health/version", health.VersionView.as_view()),
+    path("health/db", health.HealthView.as_view(check="db")),
+    path("health/cache", health.HealthView.as_view(check="empty_list")),
+    path("health/pubsub", health.HealthView.as_view(check="empty_list")),
+    path("health/time", health.HealthView.as_view(check="time")),
+    path("health/storage", health.HealthView.as_view(check="storage")),
+    path("health/storage/local", health.HealthView.as_view(check="storage")),
+    path("health/anti-virus", health.HealthView.as_view(check="antivirus")),
+    path("health/queue/databases", health.HealthView.as_view(check="databases")),
+    path("health/queue/failed/<str:name>", health.HealthView.as_view(check="failed")),
+    *(
+        path(f"health/queue/{name}", health.HealthView.as_view(check="queue"), {"name": name})
+        for name in health_service.QUEUES
+        if name != "databases"
+    ),
     path("project/variables/<str:variable_id>", variables.VariableView.as_view()),
     re_path(r"^.*$", route_not_found),
 ]
