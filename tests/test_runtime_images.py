@@ -75,6 +75,17 @@ module.exports = async ({ req, res, log, error }) => {
     error("problem");
     return res.text("logged");
   }
+  if (path === "/objects") {
+    const circular = { name: "loop" };
+    circular.self = circular;
+    log({
+      big: 10n, map: new Map([["k", 1]]), pairs: new Map([[1, new Set(["s"])]]),
+      url: new URL("https://example.com/x?y=1"), date: new Date(0), circular,
+      error: new TypeError("bad"), nested: [undefined, { deep: [1n] }], skipped: undefined,
+    }, new Map([["top", true]]), 7n);
+    console.log({ native: new Set([1]) });
+    return res.text("objects");
+  }
   if (path === "/throw") throw new Error("boom");
   if (path === "/none") return;
   if (path === "/sleep") await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -107,6 +118,10 @@ FUNCTIONS = {
         "built": "v18.",
     },
 }
+# Every Node version runs the same function (Debian's node 18 and 20, the vendored node 22).
+for _node_id, _major in (("node-20.0", "v20."), ("node-22", "v22.")):
+    FUNCTIONS[_node_id] = {**FUNCTIONS["node-18.0"], "built": _major}
+NODE_IDS = [rid for rid in FUNCTIONS if rid.startswith("node-")]
 
 
 class UnixConnection(http.client.HTTPConnection):
@@ -378,11 +393,79 @@ def test_concurrent_requests(server):
     assert results == [500, 500, 500] and time.monotonic() - started_at < 2.5
 
 
-def test_node_es_module(tmp_path):
-    runtime = runtimes.get("node-18.0")
+def test_node_log_objects(runtime, request):
+    """BigInt, Map, Set, URL, Date, Error and circular references are written as JSON text."""
+    if not runtime.id.startswith("node-"):
+        pytest.skip("JavaScript values")
+    sock, logs = request.getfixturevalue("server")
+    status, headers, body = call(sock, "/objects")
+    assert (status, body) == (200, b"objects")
+    text = read_log(logs, headers["x-open-runtimes-log-id"], "logs")
+    first, notice, native = text.splitlines()
+    assert json.loads(first.removesuffix(' {"top":true} 7')) == {
+        "big": 10,
+        "map": {"k": 1},
+        "pairs": [[1, ["s"]]],
+        "url": "https://example.com/x?y=1",
+        "date": "1970-01-01T00:00:00.000Z",
+        "circular": {"name": "loop", "self": "[Circular]"},
+        "error": {"name": "TypeError", "message": "bad"},
+        "nested": [None, {"deep": [1]}],
+    }
+    assert first.endswith(' {"top":true} 7') and notice.startswith("Native logs detected")
+    assert native == '{"native":[1]}'
+
+
+def node_runtime(runtime_id):
     if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
         pytest.skip("no Docker engine")
+    runtime = runtimes.get(runtime_id)
     images.ensure_image(runtime)
+    return runtime
+
+
+SAFE_ENTRYPOINTS = {
+    "missing.js": (None, "Failed to load entrypoint, file missing.js does not exist."),
+    "syntax.js": ("module.exports = async ( => 1;\n", "Syntax error in syntax.js: "),
+    "object.js": (
+        "exports.handler = async () => 1;\n",
+        "Function signature invalid. Did you forget to export a 'main' function?",
+    ),
+    "named.js": (
+        "module.exports = { main: async ({ res }) => res.text('x') };\n",
+        "Function signature invalid. Did you forget to export a 'main' function?",
+    ),
+    "no-default.mjs": (
+        "export const main = async ({ res }) => res.text('x');\n",
+        "Function signature invalid. Did you forget to export a 'main' function?",
+    ),
+    "throws.js": ("throw new Error('at load');\n", "Failed to load module: at load"),
+    "needs.js": ("require('not-installed');\n", "Failed to load module: Cannot find module"),
+}
+
+
+@pytest.mark.parametrize("runtime_id", NODE_IDS)
+def test_node_entrypoints_that_cannot_serve_answer_503(runtime_id, tmp_path):
+    """open-runtimes' "safe entrypoints": 503, empty body, the reason in the errors."""
+    runtime = node_runtime(runtime_id)
+    code = owned_dir(tmp_path / "code")
+    for name, (text, _) in SAFE_ENTRYPOINTS.items():
+        if text is not None:
+            (code / name).write_text(text)
+    for name, (_, expected) in SAFE_ENTRYPOINTS.items():
+        work = tmp_path / name
+        with started(runtime, code, work, {"OPEN_RUNTIMES_ENTRYPOINT": name}) as (sock, logs):
+            status, headers, body = call(sock, "/")
+            assert (status, body) == (503, b""), name
+            errors = read_log(logs, headers["x-open-runtimes-log-id"], "errors")
+            assert errors.startswith(expected), (name, errors)
+            if name == "syntax.js":
+                assert "syntax.js:1" in errors and "/usr/local/server" not in errors
+
+
+@pytest.mark.parametrize("runtime_id", NODE_IDS)
+def test_node_es_module(runtime_id, tmp_path):
+    runtime = node_runtime(runtime_id)
     code = owned_dir(tmp_path / "code")
     (code / "main.mjs").write_text(
         "export default async ({ req, res }) => res.json({ esm: req.method });\n"

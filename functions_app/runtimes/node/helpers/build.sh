@@ -12,6 +12,12 @@ shopt -s dotglob nullglob
 source /usr/local/server/helpers/bridges.sh
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
+# node-gyp builds native addons against the headers of the node that will load them: a
+# vendored node brings its own (/usr/local/include/node); else Debian's are the default.
+if [ -f /usr/local/include/node/node.h ]; then
+    export npm_config_nodedir="${npm_config_nodedir:-/usr/local}"
+fi
+
 SOURCE_DIR=/mnt/code
 BUILD_DIR=/usr/local/build
 SOURCE_ARCHIVE=${OPEN_RUNTIMES_SOURCE_ARCHIVE:-/tmp/code.tar.gz}

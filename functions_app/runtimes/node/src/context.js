@@ -6,6 +6,7 @@ const fs = require("fs");
 const path = require("path");
 const crypto = require("crypto");
 const { AsyncLocalStorage } = require("async_hooks");
+const { formatOne } = require("./format");
 
 const LOG_LIMIT = 8000;
 const TRUNCATED = "... Log truncated due to size limit (8000 characters)";
@@ -22,26 +23,9 @@ function generateId(padding = 7) {
   return seconds.toString(16) + micros.toString(16).padStart(5, "0") + random;
 }
 
-function formatOne(message) {
-  if (message instanceof Error) {
-    return String(message.stack || message);
-  }
-  if (message instanceof Object || Array.isArray(message)) {
-    try {
-      return `${JSON.stringify(message)}`;
-    } catch {
-      return Object.prototype.toString.call(message);
-    }
-  }
-  try {
-    return String(message);
-  } catch {
-    return JSON.stringify(message) ?? "";
-  }
-}
-
 function formatMessages(messages) {
-  let text = messages.map(formatOne).join(" ");
+  // Each message is written only up to just past the limit: the joined text is cut there.
+  let text = messages.map((message) => formatOne(message, LOG_LIMIT)).join(" ");
   if (text.length > LOG_LIMIT) {
     text = text.substring(0, LOG_LIMIT) + TRUNCATED;
   }

@@ -3,7 +3,8 @@
 //
 // Loads /usr/local/server/src/function/$OPEN_RUNTIMES_ENTRYPOINT (require, falling back to
 // import() for ES modules), calls its default export (or the module itself) with `context`
-// and answers the way the v5 runtime does. Listens on the Unix socket $OPEN_RUNTIMES_SOCKET
+// and answers the way the v5 runtime does (an entrypoint that is missing, does not parse,
+// fails to load or exports no function answers 503, as open-runtimes' "safe entrypoints"). Listens on the Unix socket $OPEN_RUNTIMES_SOCKET
 // when set, else on TCP port $OPEN_RUNTIMES_PORT (3000).
 
 const fs = require("fs");
@@ -20,6 +21,8 @@ const TIMEOUT_ERROR = 'Header "x-open-runtimes-timeout" must be an integer great
 const SECRET_ERROR = 'Unauthorized. Provide correct "x-open-runtimes-secret" header.';
 const RETURN_MISSING =
   "Return statement missing. return context.res.empty() if no response is expected.";
+const SIGNATURE_INVALID =
+  "Function signature invalid. Did you forget to export a 'main' function?";
 const SKIPPED_HEADERS = new Set(["content-length", "transfer-encoding", "connection"]);
 
 const config = {
@@ -50,55 +53,112 @@ function readBody(req) {
   });
 }
 
-let userModule = null;
+// The entrypoint's function, loaded at the first request that finds it valid and kept (so
+// module state persists while the runtime is warm). An entrypoint that cannot serve answers
+// 503 with one of open-runtimes' "safe entrypoint" messages in the errors.
+let userFunction = null;
 
-async function loadUserModule() {
-  if (userModule === null) {
-    const file = path.join(USER_CODE_PATH, config.entrypoint);
-    try {
-      userModule = require(file);
-    } catch (err) {
-      if (err.code !== "ERR_REQUIRE_ESM") {
-        throw err;
-      }
-      userModule = await import(pathToFileURL(file).href);
-    }
+class LoadError extends Error {}
+
+function isFile(file) {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
   }
-  return userModule;
 }
 
-async function execute(context) {
-  const userFunction = await loadUserModule();
-  if (userFunction.default) {
-    return await userFunction.default(context);
+// Where a syntax error is (`<file>:<line>`, the line and the caret), from the head of its stack.
+function syntaxErrorLocation(error) {
+  const stack = typeof error.stack === "string" ? error.stack : "";
+  const head = stack.split(/\n\s*SyntaxError:/)[0];
+  if (head === stack || !/^(file:\/\/)?\//.test(head)) {
+    return "";
   }
-  return await userFunction(context);
+  return "\n" + head.replace(/^file:\/\//, "").replace(`${USER_CODE_PATH}/`, "").trimEnd();
+}
+
+async function requireOrImport(file) {
+  try {
+    return require(file);
+  } catch (err) {
+    // ES modules: a .mjs file or "type": "module" (and, where require() loads ES modules, one
+    // with top-level await).
+    if (err.code !== "ERR_REQUIRE_ESM" && err.code !== "ERR_REQUIRE_ASYNC_MODULE") {
+      throw err;
+    }
+    return await import(pathToFileURL(file).href);
+  }
+}
+
+async function loadUserFunction() {
+  if (userFunction !== null) {
+    return userFunction;
+  }
+  const entrypoint = config.entrypoint;
+  const file = path.join(USER_CODE_PATH, entrypoint);
+  if (!entrypoint || !isFile(file)) {
+    throw new LoadError(`Failed to load entrypoint, file ${entrypoint} does not exist.`);
+  }
+  let loaded;
+  try {
+    loaded = await requireOrImport(file);
+  } catch (e) {
+    if (e instanceof SyntaxError) {
+      throw new LoadError(`Syntax error in ${entrypoint}: ${e.message}${syntaxErrorLocation(e)}`);
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    const stack = e instanceof Error && typeof e.stack === "string" ? e.stack : "";
+    // The user's frames only, not Node's loader nor this server.
+    const frames = stack
+      .split("\n")
+      .filter((line) => /^\s+at /.test(line) && !/\(?node:/.test(line))
+      .filter((line) => !line.includes(__dirname + "/") || line.includes(USER_CODE_PATH + "/"));
+    throw new LoadError(`Failed to load module: ${[message, ...frames].join("\n")}`);
+  }
+  const candidate = loaded && typeof loaded.default === "function" ? loaded.default : loaded;
+  if (typeof candidate !== "function") {
+    throw new LoadError(SIGNATURE_INVALID);
+  }
+  userFunction = candidate;
+  return userFunction;
 }
 
 async function runUserCode(context, timeout) {
   let timer = null;
   try {
     if (timeout === null) {
-      return await execute(context);
+      return await userFunction(context);
     }
     const timedOut = Symbol("timeout");
     const expiry = new Promise((resolve) => {
       timer = setTimeout(() => resolve(timedOut), timeout * 1000);
     });
-    const output = await Promise.race([execute(context), expiry]);
+    const output = await Promise.race([(async () => userFunction(context))(), expiry]);
     if (output !== timedOut) {
       return output;
     }
     context.error("Execution timed out.");
   } catch (e) {
-    if (e && e.code === "MODULE_NOT_FOUND") {
-      context.error("Could not load code file.");
-    }
     context.error(e && e.stack ? e.stack : e);
   } finally {
     clearTimeout(timer);
   }
   return context.res.text("", 500, {});
+}
+
+// Loads the entrypoint (its top-level console output lands in this request's logs), then runs it.
+async function serve(context, timeout) {
+  try {
+    await loadUserFunction();
+  } catch (e) {
+    if (!(e instanceof LoadError)) {
+      throw e;
+    }
+    context.error(e.message);
+    return context.res.text("", 503, {});
+  }
+  return await runUserCode(context, timeout);
 }
 
 function toBuffer(body) {
@@ -162,9 +222,7 @@ async function action(logger, req, res) {
   }
   const bodyBinary = await readBody(req);
   const context = buildContext(req, bodyBinary, logger, config.forcedHeaders);
-  let output = await currentLogger.run(logger, () =>
-    runUserCode(context, timeout ? +timeout : null),
-  );
+  let output = await currentLogger.run(logger, () => serve(context, timeout ? +timeout : null));
   if (output === null || output === undefined) {
     context.error(RETURN_MISSING);
     output = context.res.text("", 500, {});
