@@ -1,0 +1,3 @@
+#!/bin/bash
+cd /usr/local/server
+exec php src/server.php
