@@ -228,7 +228,10 @@ def ask_socket(egress_socket, head):
     with socket.socket(socket.AF_UNIX) as conn:
         conn.settimeout(10)
         conn.connect(str(egress_socket))
-        conn.sendall(head)
+        try:
+            conn.sendall(head)
+        except BrokenPipeError:
+            pass  # the proxy may answer and close before it reads the whole head
         reply = b""
         while chunk := conn.recv(65536):
             reply += chunk
