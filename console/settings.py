@@ -253,6 +253,8 @@ FUNCTIONS_EVENT_BUDGET = env_number("FUNCTIONS_EVENT_BUDGET", 100)
 # createExecution calls per IP + user per function and window, for callers without a key.
 FUNCTIONS_EXECUTION_ABUSE_LIMIT = env_number("FUNCTIONS_EXECUTION_ABUSE_LIMIT", 60)
 FUNCTIONS_EXECUTION_ABUSE_PERIOD = env_number("FUNCTIONS_EXECUTION_ABUSE_PERIOD", 60, minimum=1)
+# Appwrite's abuse limits on sign-up, sign-in, sign-out and JWTs (for callers without a key).
+ACCOUNT_ABUSE_LIMITS = env_bool("ACCOUNT_ABUSE_LIMITS", True)
 # Synchronous executions one web process runs at once (below its threads, which bin/run gives
 # gunicorn from the same variable), and how many of them one project may hold.
 WEB_THREADS = env_number("WEB_THREADS", 8, minimum=1)

@@ -11,7 +11,18 @@ from django.utils.http import urlencode
 
 from .api.fields import function_fields
 from .errors import AppwriteError
-from .models import ApiKey, Deployment, Execution, Function, Project, Rule, Team, Variable
+from .models import (
+    ApiKey,
+    Deployment,
+    Execution,
+    Function,
+    Project,
+    ProjectUser,
+    Rule,
+    Session,
+    Team,
+    Variable,
+)
 from .services import (
     callers,
     deployments,
@@ -20,6 +31,7 @@ from .services import (
     execution_requests,
     executions,
     functions,
+    users,
     variables,
 )
 
@@ -182,8 +194,67 @@ class ApiKeyAdmin(ProjectLink, admin.ModelAdmin):
 class TeamAdmin(ProjectLink, admin.ModelAdmin):
     list_display = ("uid", "name", "project_link")
     list_filter = ("project",)
-    search_fields = ("uid", "name", "members__username")
+    search_fields = ("uid", "name", "members__uid", "members__email")
     filter_horizontal = ("members",)
+
+
+# -- project users and sessions -------------------------------------------------------------
+
+
+@admin.action(description="Block selected users (signs them out)")
+def block_users(modeladmin, request, queryset):
+    run_each(
+        modeladmin,
+        request,
+        queryset,
+        lambda u: users.update_status(u, False, origin(request)),
+        "Blocked",
+    )
+
+
+@admin.action(description="Unblock selected users")
+def unblock_users(modeladmin, request, queryset):
+    run_each(
+        modeladmin,
+        request,
+        queryset,
+        lambda u: users.update_status(u, True, origin(request)),
+        "Unblocked",
+    )
+
+
+@admin.register(ProjectUser)
+class ProjectUserAdmin(ProjectLink, admin.ModelAdmin):
+    list_display = ("uid", "name", "email", "phone", "project_link", "status", "registration")
+    list_filter = ("status", "project", "email_verification")
+    search_fields = ("uid", "name", "email", "phone")
+    readonly_fields = ("project", "uid", "password", "registration", "password_update")
+    exclude = ("search",)
+    actions = [block_users, unblock_users]
+
+    def has_add_permission(self, request):
+        return False  # users sign up, or are created by the Users API or the console
+
+    def delete_model(self, request, obj):
+        users.delete_user(obj, origin(request))
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            users.delete_user(user, origin(request))
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ("uid", "user", "account", "project", "provider", "ip", "expire")
+    list_filter = ("project", "provider")
+    search_fields = ("uid", "user__uid", "user__email", "account__username", "ip")
+    readonly_fields = [field.name for field in Session._meta.fields if field.name != "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 # -- functions ------------------------------------------------------------------------------

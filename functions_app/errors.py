@@ -135,6 +135,29 @@ CATALOGUE = {
         416,
         "The requested range is not satisfiable. Please check the value of the Range header.",
     ),
+    "user_invalid_credentials": (
+        401,
+        "Invalid credentials. Please check the email and password.",
+    ),
+    "user_blocked": (401, "The current user has been blocked."),
+    "user_session_already_exists": (
+        401,
+        "Creation of a session is prohibited when a session is active.",
+    ),
+    "user_session_not_found": (404, "The current user session could not be found."),
+    "user_not_found": (404, "User with the requested ID could not be found."),
+    "user_already_exists": (
+        409,
+        "A user with the same id, email, or phone already exists in this project.",
+    ),
+    "user_password_personal_data": (
+        400,
+        "The password you are trying to use contains references to your name, email, phone or userID. For security reasons, please choose another password and try again.",
+    ),
+    "user_email_not_whitelisted": (
+        401,
+        "Console registration is restricted to specific emails. Contact your administrator for more information.",
+    ),
     "general_rate_limit_exceeded": (
         429,
         "Rate limit for the current endpoint has been exceeded. Please try again after some time.",

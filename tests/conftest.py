@@ -16,7 +16,10 @@ from appwrite.services.functions import Functions
 from django.conf import settings as django_settings
 
 from functions_app.models import ApiKey, Project
+from functions_app.services import users
 from functions_app.services.callers import KEY_SCOPES
+
+USER_PASSWORD = "correct-horse-9"
 
 
 def make_client(url, project_id, key=None):
@@ -29,6 +32,18 @@ def make_client(url, project_id, key=None):
 @pytest.fixture
 def project(transactional_db):
     return Project.objects.create(id="main", name="Main project")
+
+
+@pytest.fixture
+def make_user(project):
+    """``make_user("alice")``: a user of the main project with a password, whose session
+    token is ``sign_in(url, "main", "alice@example.com", PASSWORD)``."""
+
+    def make(name, **fields):
+        values = {"email": f"{name}@example.com", "password": USER_PASSWORD, "name": name}
+        return users.create_user(project, name, values | fields)
+
+    return make
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
+import json
+
 import pytest
+import requests
 from appwrite.exception import AppwriteException
 from django.apps import apps
 from django.db import connection
@@ -48,3 +51,17 @@ def assert_never_stored(*secrets):
                     )
                     for secret in secrets:
                         assert secret.encode() not in data, f"{secret!r} stored in {table}: {row!r}"
+
+
+def sign_in(base_url, project_id, email, password):
+    """A session token, as a client without cookies (the CLI, a server) gets one: the
+    ``X-Fallback-Cookies`` header of the email-session response."""
+    response = requests.post(
+        f"{base_url}/v1/account/sessions/email",
+        json={"email": email, "password": password},
+        headers={"X-Appwrite-Project": project_id},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    realm = "console" if project_id == "console" else project_id
+    return json.loads(response.headers["X-Fallback-Cookies"])[f"a_session_{realm}"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from functions_app.api.fields import function_fields
 from functions_app.models import ApiKey, Function
 from functions_app.services import functions as function_service
-from functions_app.services import keys
+from functions_app.services import keys, users
 
 from .conftest import make_client
 from .helpers import expect_error, expect_raw_error
@@ -113,14 +113,16 @@ def test_console_member_session_acts_as_admin(live_server, project):
     assert fn.id == "bysession"
 
 
-def test_session_of_a_non_member_has_user_scopes(live_server, project, outsider_project):
+def test_console_account_that_is_no_member_is_a_guest(live_server, project, outsider_project):
+    """Console accounts administer projects; in a project they are not a member of they are
+    nobody (the project's users are its own)."""
     get_user_model().objects.create_user("stranger", "s@example.com", "pw-123456")
     client = make_client(live_server.url, project.id).set_session(login("stranger"))
     expect_error(
         lambda: Functions(client).list(),
         401,
         "general_unauthorized_scope",
-        's@example.com (role: users) missing scopes (["functions.read"])',
+        'User (role: guests) missing scopes (["functions.read"])',
     )
 
 
@@ -173,8 +175,8 @@ def jwt_sdk(live_server, project_id, jwt):
 
 
 def test_user_jwt_is_good_in_its_own_project_only(live_server, project, outsider_project):
-    user = get_user_model().objects.create_user("jo", "jo@example.com", "pw-123456")
-    jwt = keys.mint_user_jwt(str(user.pk), project.id, 60)
+    user = users.create_user(project, "jo", {"email": "jo@example.com"})
+    jwt = keys.mint_user_jwt(user.uid, project.id, 60)
     expect_error(
         lambda: jwt_sdk(live_server, project.id, jwt).list(),
         401,
@@ -190,19 +192,22 @@ def test_user_jwt_is_good_in_its_own_project_only(live_server, project, outsider
     expect_raw_error(response, 401, "user_jwt_invalid")  # no project named: no project to act in
 
 
-def test_member_jwt_acts_with_the_users_role(live_server, project):
-    user = get_user_model().objects.create_user("owner", "owner@example.com", "pw-123456")
-    project.members.add(user)
-    jwt = keys.mint_user_jwt(str(user.pk), project.id, 60)
+def test_jwts_name_project_users_never_console_accounts(live_server, project):
+    owner = get_user_model().objects.create_user("owner", "owner@example.com", "pw-123456")
+    project.members.add(owner)
+    forged = keys.mint_user_jwt(str(owner.pk), project.id, 60)  # an account's ID: no such user
+    expect_error(lambda: jwt_sdk(live_server, project.id, forged).list(), 401, "user_jwt_invalid")
+    user = users.create_user(project, str(owner.pk), {"email": "plain@example.com"})
+    jwt = keys.mint_user_jwt(user.uid, project.id, 60)  # a user whose ID equals the account's
     expect_error(
         lambda: jwt_sdk(live_server, project.id, jwt).create("x", "X", Runtime.PYTHON_3_11),
         401,
         "general_unauthorized_scope",
-        'owner@example.com (role: users) missing scopes (["functions.write"])',
+        'plain@example.com (role: users) missing scopes (["functions.write"])',
     )
     assert not Function.objects.exists()
     browser = DjangoClient()  # a console session cookie alongside does not lift the JWT
-    browser.force_login(user)
+    browser.force_login(owner)
     response = requests.get(
         f"{live_server.url}/v1/functions",
         timeout=10,
@@ -213,9 +218,9 @@ def test_member_jwt_acts_with_the_users_role(live_server, project):
 
 
 def test_tokens_of_one_kind_are_refused_as_the_other(live_server, project):
-    user = get_user_model().objects.create_user("kim", "kim@example.com", "pw-123456")
+    user = users.create_user(project, "kim", {"email": "kim@example.com"})
     function = make_function(project)
-    jwt = keys.mint_user_jwt(str(user.pk), project.id, 60)
+    jwt = keys.mint_user_jwt(user.uid, project.id, 60)
     dynamic = keys.mint_dynamic_key(project.id, function.pk, ["functions.read"], 60)
     assert sdk(live_server, project.id, dynamic).list().total == 1
     expect_error(

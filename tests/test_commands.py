@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from functions_app.models import ApiKey, Project
 from functions_app.models.project import hash_secret
+from functions_app.services.callers import KEY_SCOPES
 
 
 def run(*args):
@@ -24,12 +25,7 @@ def test_createproject_and_createapikey(db):
     secret = run("createapikey", "--project", "acme")
     key = ApiKey.objects.get(secret_hash=hash_secret(secret))
     assert secret.startswith("standard_") and "\n" not in secret
-    assert set(key.scopes) == {
-        "functions.read",
-        "functions.write",
-        "execution.read",
-        "execution.write",
-    }
+    assert set(key.scopes) == set(KEY_SCOPES)
     limited = run("createapikey", "--project", "acme", "--name", "ro", "--scopes", "functions.read")
     assert ApiKey.objects.get(secret_hash=hash_secret(limited)).scopes == ["functions.read"]
     with pytest.raises(CommandError):

@@ -296,8 +296,8 @@ def test_console_and_api_refuse_the_source_of_an_unfinished_upload(web, raw, exi
             "Invalid `name` param: Value must be a valid string and at least 1 chars and no longer than 128 chars",
         ),
         (
-            {"scopes": ["functions.read", "users.write"]},
-            "Invalid `scopes` param: Value must a valid array no longer than 100 items and Value must be one of (functions.read, functions.write, execution.read, execution.write)",
+            {"scopes": ["functions.read", "databases.write"]},
+            "Invalid `scopes` param: Value must a valid array no longer than 100 items and Value must be one of (functions.read, functions.write, execution.read, execution.write, users.read, users.write)",
         ),
         ({"expire": "next tuesday"}, "Invalid `expire` param: Value must be valid date."),
     ],

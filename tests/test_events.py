@@ -4,7 +4,6 @@ import json
 import time
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from functions_app.models import Execution
 from functions_app.services import events
@@ -87,17 +86,24 @@ def test_event_chains_stop_at_a_fixed_depth(functions, project):
     assert [e.event_depth for e in started] == [2]
 
 
-def test_user_accounts_emit_events(functions):
+def test_project_users_emit_events_in_their_project_only(functions, raw, outsider_functions):
     deploy_echo(
         functions, "python-3.11", "welcome", files={"main.py": LOGGER}, events=["users.*.create"]
     )
-    user = get_user_model().objects.create_user("newbie", "newbie@example.com", "pw-123456")
+    created = raw.post("/users", json={"userId": "newbie", "email": "Newbie@example.com"})
+    assert created.status_code == 201, created.text
     run = wait_for(lambda: event_runs("welcome"), 60)[0]
     done = wait_execution(functions, "welcome", run.uid)
-    assert (
-        f"EVENT=users.{user.pk}.create" in done.logs
-        and '"email": "newbie@example.com"' in done.logs
+    assert "EVENT=users.newbie.create" in done.logs and '"email": "newbie@example.com"' in done.logs
+    outsider_key = outsider_functions.client._global_headers["x-appwrite-key"]
+    elsewhere = raw.post(
+        "/users",
+        json={"userId": "other", "email": "other@example.com"},
+        headers={"X-Appwrite-Project": "outsider", "X-Appwrite-Key": outsider_key},
     )
+    assert elsewhere.status_code == 201
+    time.sleep(3)
+    assert len(event_runs("welcome")) == 1  # another project's users start nothing here
 
 
 def test_subscriptions_are_validated(functions):

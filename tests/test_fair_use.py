@@ -10,15 +10,14 @@ from urllib.parse import urlparse
 import pytest
 import requests
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
-from django.test import Client as DjangoClient
 from django.utils import timezone
 
 from functions_app.models import EventChain, Execution, RateWindow
 from functions_app.services import abuse, events, sync_slots
 
+from .conftest import USER_PASSWORD
 from .deploy import deploy_echo, wait_for
-from .helpers import expect_raw_error
+from .helpers import expect_raw_error, sign_in
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
 
@@ -157,13 +156,6 @@ def test_a_loop_through_api_calls_spends_the_same_budget(functions, event_budget
 # -- 2. abuse limits on createExecution ----------------------------------------------------------
 
 
-def session_for(username):
-    get_user_model().objects.create_user(username, f"{username}@example.com", "pw-123456")
-    browser = DjangoClient()
-    assert browser.login(username=username, password="pw-123456")
-    return browser.cookies["sessionid"].value
-
-
 def whole_window(period):
     """Wait out a window about to end, so that the test's calls share one; returns its reset."""
     if period - time.time() % period < 20:
@@ -171,7 +163,9 @@ def whole_window(period):
     return int(time.time() // period * period + period)
 
 
-def test_keyless_callers_are_limited_per_ip_user_and_function(functions, raw, settings):
+def test_keyless_callers_are_limited_per_ip_user_and_function(
+    functions, raw, settings, live_server, make_user
+):
     settings.FUNCTIONS_EXECUTION_ABUSE_LIMIT, settings.FUNCTIONS_EXECUTION_ABUSE_PERIOD = 3, 3600
     deploy_echo(functions, "python-3.11", "echo")
     deploy_echo(functions, "python-3.11", "other")
@@ -202,7 +196,8 @@ def test_keyless_callers_are_limited_per_ip_user_and_function(functions, raw, se
     assert refused.headers["X-RateLimit-Remaining"] == "0"
     assert runs("echo").count() == 3  # the refused call ran nothing and stored nothing
     assert call("other").status_code == 201  # per function
-    session = session_for("alice")
+    make_user("alice")
+    session = sign_in(live_server.url, "main", "alice@example.com", USER_PASSWORD)
     assert call(**{"X-Appwrite-Session": session}).status_code == 201  # per user
     keyed = [raw.post("/functions/echo/executions", json={}) for _ in range(4)]
     assert [r.status_code for r in keyed] == [201] * 4  # keys are never limited
@@ -212,7 +207,8 @@ def test_keyless_callers_are_limited_per_ip_user_and_function(functions, raw, se
     unlimited = call()
     assert unlimited.status_code == 201 and "X-RateLimit-Limit" not in unlimited.headers
     assert abuse.prune() == 0  # maintenance drops windows once they have ended
-    assert abuse.prune(datetime.fromtimestamp(reset + 1, UTC)) == 3  # echo, other, alice
+    # echo, other, alice's runs, and alice's sign-in (an hour's window too)
+    assert abuse.prune(datetime.fromtimestamp(reset + 1, UTC)) == 4
     assert not RateWindow.objects.exists()
 
 

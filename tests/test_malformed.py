@@ -669,6 +669,77 @@ CASES = [
     case("delete-project-variable-unknown", "DELETE", "/project/variables/nope"),
     case("delete-function-variable-via-project", "DELETE", "/project/variables/{V}"),
     case("patch-project-variables", "PATCH", "/project/variables", json={}),
+    # -- account, users, console ------------------------------------------------------------
+    *(
+        case(f"sign-up-{name}", "POST", "/account", auth=False, json=body)
+        for name, body in (
+            ("missing-user-id", {"email": "a@example.com", "password": "x" * 9}),
+            ("bad-user-id", {"userId": "-a", "email": "a@example.com", "password": "x" * 9}),
+            ("bad-email", {"userId": "a", "email": "a@", "password": "x" * 9}),
+            ("short-password", {"userId": "a", "email": "a@example.com", "password": "x"}),
+            (
+                "long-name",
+                {"userId": "a", "email": "a@e.com", "password": "x" * 9, "name": "n" * 129},
+            ),
+            ("nul-password", {"userId": "a", "email": "a@e.com", "password": "x" * 9 + "\x00"}),
+        )
+    ),
+    case(
+        "sign-up-console",
+        "POST",
+        "/account",
+        auth=False,
+        json={"userId": "a", "email": "a@example.com", "password": "x" * 9},
+        headers={"X-Appwrite-Project": "console"},
+    ),
+    *(
+        case(f"sign-in-{name}", "POST", path, auth=False, json=body)
+        for name, body in (
+            ("missing-email", {"password": "x" * 9}),
+            ("bad-email", {"email": "@example.com", "password": "x" * 9}),
+            ("missing-password", {"email": "a@example.com"}),
+            ("short-password", {"email": "a@example.com", "password": "x" * 7}),
+            ("number-password", {"email": "a@example.com", "password": 123456789}),
+        )
+        for path in ("/account/sessions/email",)
+    ),
+    case("sign-in-alias-no-body", "POST", "/account/sessions", auth=False, json={}),
+    case("get-account-as-key", "GET", "/account"),
+    case("get-account-as-guest", "GET", "/account", auth=False),
+    case("list-sessions-as-guest", "GET", "/account/sessions", auth=False),
+    case("delete-sessions-as-guest", "DELETE", "/account/sessions", auth=False),
+    case("get-session-as-guest", "GET", "/account/sessions/current", auth=False),
+    case("delete-session-bad-id", "DELETE", "/account/sessions/-x", auth=False),
+    case("create-jwt-as-guest", "POST", "/account/jwts", auth=False),
+    case("create-jwt-alias-as-key", "POST", "/account/jwt"),
+    case("patch-account", "PATCH", "/account", json={}),
+    case("list-users-bad-query", "GET", "/users", **q("garbage")),
+    case("list-users-bad-search", "GET", "/users", params={"search": "s" * 257}),
+    case("list-users-guest", "GET", "/users", auth=False),
+    case("create-user-missing-id", "POST", "/users", json={}),
+    case("create-user-taken-id", "POST", "/users", json={"userId": "u1"}),
+    case("create-user-taken-email", "POST", "/users", json={"userId": "u2", "email": "U1@x.io"}),
+    case("create-user-bad-phone", "POST", "/users", json={"userId": "u2", "phone": "123"}),
+    case("create-user-short-password", "POST", "/users", json={"userId": "u2", "password": "p"}),
+    case("get-user-unknown", "GET", "/users/nope"),
+    case("get-user-bad-id", "GET", "/users/" + LONG_ID),
+    case("delete-user-unknown", "DELETE", "/users/nope"),
+    case("user-name-missing", "PATCH", "/users/u1/name", json={}),
+    case("user-name-too-long", "PATCH", "/users/u1/name", json={"name": "n" * 129}),
+    case("user-email-bad", "PATCH", "/users/u1/email", json={"email": "nope"}),
+    case("user-status-not-bool", "PATCH", "/users/u1/status", json={"status": "maybe"}),
+    case("user-labels-bad", "PUT", "/users/u1/labels", json={"labels": ["a-b"]}),
+    case("user-labels-patch", "PATCH", "/users/u1/labels", json={"labels": ["a"]}),
+    case("user-name-put", "PUT", "/users/u1/name", json={"name": "a"}),
+    case("user-status-unknown-user", "PATCH", "/users/nope/status", json={"status": True}),
+    case("console-variables-in-a-project", "GET", "/console/variables"),
+    case(
+        "console-variables-as-console-guest",
+        "GET",
+        "/console/variables",
+        auth=False,
+        headers={"X-Appwrite-Project": "console"},
+    ),
     # -- health ------------------------------------------------------------------------------
     case("post-health", "POST", "/health"),
     case("health-version-delete", "DELETE", "/health/version"),
@@ -762,7 +833,8 @@ def world(raw, project):
     Execution.objects.create(project=project, function=function, uid="exe1", status="waiting")
     variable = raw.post("/functions/fn/variables", json={"key": "EXISTING", "value": "v"})
     glob = raw.post("/project/variables", json={"key": "GLOBAL", "value": "g", "secret": False})
-    assert variable.status_code == glob.status_code == 201
+    user = raw.post("/users", json={"userId": "u1", "email": "u1@x.io", "password": "x" * 9})
+    assert variable.status_code == glob.status_code == user.status_code == 201
     return {"V": variable.json()["$id"], "G": glob.json()["$id"]}
 
 

@@ -8,45 +8,40 @@ from appwrite.services.functions import Functions
 from django.contrib.auth import get_user_model
 from django.test import Client as DjangoClient
 
-from functions_app.models import Team
+from functions_app.models import ProjectUser, Team
 from functions_app.services import keys
 
-from .conftest import make_client
+from .conftest import USER_PASSWORD, make_client
 from .deploy import deploy_echo
-from .helpers import expect_error
+from .helpers import expect_error, sign_in
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
 
 
-def session_for(username):
-    get_user_model().objects.create_user(username, f"{username}@example.com", "pw-123456")
-    browser = DjangoClient()
-    assert browser.login(username=username, password="pw-123456")
-    return browser.cookies["sessionid"].value
+def as_user(live_server, make_user, name):
+    """A project user, signed in through the API: their session token as ``set_session``."""
+    make_user(name)
+    token = sign_in(live_server.url, "main", f"{name}@example.com", USER_PASSWORD)
+    return Functions(make_client(live_server.url, "main").set_session(token))
 
 
-def as_user(live_server, session):
-    return Functions(make_client(live_server.url, "main").set_session(session))
-
-
-def test_roles_for_guests_users_and_teams(functions, live_server, project):
+def test_roles_for_guests_users_and_teams(functions, live_server, project, make_user):
     deploy_echo(functions, "python-3.11", execute=["users"])
     guest = Functions(make_client(live_server.url, "main"))
-    alice = as_user(live_server, session_for("alice"))
+    alice = as_user(live_server, make_user, "alice")
     error = expect_error(lambda: guest.create_execution("echo"), 401, "user_unauthorized")
     assert error.message.startswith('Missing "execute" permission for role "users".')
     ex = alice.create_execution("echo")
-    alice_id = str(get_user_model().objects.get(username="alice").pk)
-    assert json.loads(ex.responsebody)["headers"]["x-appwrite-user-id"] == alice_id
-    assert ex.logs == "" and ex.permissions == [f'read("user:{alice_id}")']
+    assert json.loads(ex.responsebody)["headers"]["x-appwrite-user-id"] == "alice"
+    assert ex.logs == "" and ex.permissions == ['read("user:alice")']
     assert [e.id for e in alice.list_executions("echo").executions] == [ex.id]
-    bob = as_user(live_server, session_for("bob"))
+    bob = as_user(live_server, make_user, "bob")
     assert bob.list_executions("echo").total == 0  # users only see their own executions
-    functions.update("echo", "Echo", entrypoint="main.py", execute=[f"user:{alice_id}"])
+    functions.update("echo", "Echo", entrypoint="main.py", execute=["user:alice"])
     expect_error(lambda: bob.create_execution("echo"), 401, "user_unauthorized")
     assert alice.create_execution("echo").status.value == "completed"
     team = Team.objects.create(project=project, uid="crew", name="Crew")
-    team.members.add(get_user_model().objects.get(username="bob"))
+    team.members.add(ProjectUser.objects.get(uid="bob"))
     functions.update("echo", "Echo", entrypoint="main.py", execute=["team:crew"])
     assert bob.create_execution("echo").status.value == "completed"
     expect_error(lambda: alice.create_execution("echo"), 401, "user_unauthorized")
@@ -142,13 +137,14 @@ def main(context):
 
 
 def test_console_admins_get_no_user_jwt_plain_users_a_project_bound_one(
-    functions, live_server, project, outsider_project
+    functions, live_server, project, outsider_project, make_user
 ):
     deploy_echo(functions, "python-3.11", "whoami", files={"main.py": WHOAMI})
-    owner_session = session_for("owner")
-    owner = get_user_model().objects.get(username="owner")
+    owner = get_user_model().objects.create_user("owner", "owner@example.com", "pw-123456")
     project.members.add(owner)
-    ex = as_user(live_server, owner_session).create_execution("whoami")
+    owner_session = sign_in(live_server.url, "console", "owner@example.com", "pw-123456")
+    as_owner = make_client(live_server.url, "main").set_session(owner_session)
+    ex = Functions(as_owner.add_header("X-Appwrite-Mode", "admin")).create_execution("whoami")
     assert json.loads(ex.responsebody) == {"jwt": "", "user": ""}
     assert "JWT=[] USER=[]" in ex.logs and ex.permissions == []
     browser = DjangoClient()  # the console's own execute form
@@ -157,8 +153,8 @@ def test_console_admins_get_no_user_jwt_plain_users_a_project_bound_one(
     assert browser.post("/projects/main/functions/whoami/executions/new", form).status_code == 302
     latest = functions.list_executions("whoami").executions[-1]
     assert latest.id != ex.id and "JWT=[] USER=[]" in latest.logs
-    alice = as_user(live_server, session_for("alice"))
-    alice_id = str(get_user_model().objects.get(username="alice").pk)
+    alice = as_user(live_server, make_user, "alice")
+    alice_id = "alice"
     seen = json.loads(alice.create_execution("whoami").responsebody)
     assert seen["user"] == alice_id
     payload = keys.decode_jwt(seen["jwt"], keys.USER)

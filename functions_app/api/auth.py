@@ -1,7 +1,10 @@
-"""The one authentication path: project + (API key | console session | user JWT).
+"""The one authentication path: project + (API key | session | user JWT).
 
 ``AppwriteAuthentication`` resolves a ``Caller``; views then check one scope with
 ``require_scope``. Every queryset a view builds is scoped to ``caller.project``."""
+
+import json
+from urllib.parse import unquote
 
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
@@ -9,10 +12,16 @@ from rest_framework.authentication import BaseAuthentication, CSRFCheck
 
 from ..errors import AppwriteError
 from ..ids import is_valid_id
-from ..models import ApiKey, Project
+from ..models import ApiKey, Project, ProjectUser
 from ..models.project import hash_secret
-from ..services import keys
-from ..services.callers import APP_EXTRA_SCOPES, GUEST_SCOPES, USER_SCOPES, Caller, user_caller
+from ..services import keys, sessions
+from ..services.callers import (
+    APP_EXTRA_SCOPES,
+    Caller,
+    account_caller,
+    guest,
+    project_user_caller,
+)
 
 
 def project_id_of(request):
@@ -20,8 +29,9 @@ def project_id_of(request):
 
 
 def resolve_project(request):
+    """The named project; None for Appwrite's console project (``console`` or none named)."""
     project_id = project_id_of(request)
-    if not project_id:
+    if not project_id or project_id == "console":
         return None
     project = Project.objects.filter(pk=project_id).first() if is_valid_id(project_id) else None
     if project is None:
@@ -45,13 +55,13 @@ def dynamic_key_caller(project, token):
     except keys.ExpiredToken:
         raise AppwriteError("project_key_expired") from None
     except keys.InvalidToken:
-        return Caller(project, "guests", set(GUEST_SCOPES))
+        return guest(project)
     if (
         project is None
         or payload.get("projectId") != project.pk
         or not _function_exists(project, payload)
     ):
-        return Caller(project, "guests", set(GUEST_SCOPES))
+        return guest(project)
     scopes = set(payload.get("scopes") or []) | APP_EXTRA_SCOPES
     return Caller(
         project,
@@ -67,45 +77,105 @@ def _function_exists(project, payload):
     return isinstance(function_pk, int) and project.functions.filter(pk=function_pk).exists()
 
 
-def session_user(session_key):
+def legacy_session_account(session_key):
+    """A console account by its Django session key (the console's own sign-in), sent as
+    ``X-Appwrite-Session``."""
     session = SessionStore(session_key=session_key)
-    user_id = session.get("_auth_user_id")
-    if not user_id:
+    account_id = session.get("_auth_user_id")
+    if not account_id:
         return None
-    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    return get_user_model().objects.filter(pk=account_id, is_active=True).first()
 
 
 def jwt_caller(project, token):
-    """A user JWT acts in the project it was minted for, always with the ``users`` role:
-    even a project member's JWT never carries admin rights."""
+    """A user JWT acts in the project it was minted for, as that project's user (the
+    ``users`` role); a JWT of a deleted session leaves a guest, as on Appwrite."""
     try:
         payload = keys.decode_jwt(token, keys.USER)
     except (keys.InvalidToken, keys.ExpiredToken):
         raise AppwriteError("user_jwt_invalid") from None
     if project is None or payload.get("projectId") != project.pk:
         raise AppwriteError("user_jwt_invalid")
-    user = get_user_model().objects.filter(pk=payload.get("userId"), is_active=True).first()
+    user = ProjectUser.objects.filter(project=project, uid=payload.get("userId")).first()
     if user is None:
         raise AppwriteError("user_jwt_invalid")
-    return Caller(project, "users", set(USER_SCOPES), user=user)
+    if payload.get("sessionId"):
+        session = user.sessions.filter(uid=payload["sessionId"]).first()
+        if session is None or session.expired:
+            return guest(project)
+    # Not signed in with a session secret: ``current`` and new JWTs are not the JWT's to use.
+    return checked(project_user_caller(project, user))
+
+
+def checked(caller):
+    if caller.user is not None and not caller.user.status:
+        raise AppwriteError("user_blocked")
+    return caller
+
+
+def is_admin_mode(request):
+    return (request.headers.get("X-Appwrite-Mode") or request.GET.get("mode")) == "admin"
+
+
+def session_token(request, realm):
+    """The session token a request carries for ``realm`` (a project ID or ``console``): its
+    cookie (as a browser or the CLI sends it), ``X-Appwrite-Session``, or the Web SDK's
+    ``X-Fallback-Cookies``."""
+    name = f"a_session_{realm}"
+    for cookie in (name, f"{name}_legacy"):
+        if request.COOKIES.get(cookie):
+            return unquote(request.COOKIES[cookie])
+    if request.headers.get("X-Appwrite-Session"):
+        return request.headers["X-Appwrite-Session"]
+    return fallback_cookie(request.headers.get("X-Fallback-Cookies", ""), name)
+
+
+def fallback_cookie(header, name):
+    try:
+        cookies = json.loads(header) if header else {}
+    except ValueError:
+        return ""
+    value = cookies.get(name) if isinstance(cookies, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def session_caller(request, project):
+    """Who a session token (or the console's own session key) names, or None."""
+    admin = is_admin_mode(request) or project is None
+    token = session_token(request, "console" if admin else project.pk)
+    if not token:
+        return None
+    found = sessions.find(token, None if admin else project)
+    if found is not None and found.account_id is not None:
+        return account_caller(project, found.account, found)
+    if found is not None:
+        return checked(project_user_caller(project, found.user, found))
+    account = legacy_session_account(token) if request.headers.get("X-Appwrite-Session") else None
+    return account_caller(project, account) if account else None
 
 
 def resolve_caller(request):
     """Resolve who is calling, for the API and for function domains alike."""
     secret = request.headers.get("X-Appwrite-Key", "")
-    session_key = request.headers.get("X-Appwrite-Session", "")
-    standard = standard_key(request, secret) if secret and not session_key else None
+    has_session = bool(request.headers.get("X-Appwrite-Session"))
+    standard = standard_key(request, secret) if secret and not has_session else None
     if standard is not None:
         return standard
     project = resolve_project(request)
-    if secret and session_key:
+    if is_admin_mode(request) and project is None:
+        raise AppwriteError("general_bad_request", "Admin mode is not allowed for console project")
+    if secret and has_session:
         raise AppwriteError("user_key_and_session_set")
     if secret:
         return key_caller(project, secret)
-    if not session_key and request.headers.get("X-Appwrite-JWT"):
+    caller = session_caller(request, project)
+    if request.headers.get("X-Appwrite-JWT"):
         return jwt_caller(project, request.headers["X-Appwrite-JWT"])
-    user = session_user(session_key) if session_key else None
-    return user_caller(project, user) if user else Caller(project, "guests", set(GUEST_SCOPES))
+    if caller is None:
+        return guest(project)
+    if is_admin_mode(request) and caller.role != "admin":
+        raise AppwriteError("user_unauthorized")  # a console account that is no member
+    return caller
 
 
 def standard_key(request, secret):
@@ -130,9 +200,9 @@ class AppwriteAuthentication(BaseAuthentication):
         caller = resolve_caller(request)
         django_user = getattr(request._request, "user", None)
         if caller.role == "guests" and django_user is not None and django_user.is_authenticated:
-            enforce_csrf(request)
-            caller = user_caller(caller.project, django_user)
-        return (caller.user, caller)
+            enforce_csrf(request)  # the console's own session cookie
+            caller = account_caller(caller.project, django_user)
+        return (caller.user or caller.account, caller)
 
 
 def enforce_csrf(request):
@@ -147,7 +217,7 @@ def enforce_csrf(request):
 def require_scope(caller, scope):
     if scope in caller.scopes:
         return
-    who = caller.user.email if caller.user is not None and caller.user.email else "User"
+    who = caller.email or "User"
     raise AppwriteError(
         "general_unauthorized_scope",
         f'{who} (role: {caller.role_label}) missing scopes (["{scope}"])',

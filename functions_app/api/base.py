@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..errors import AppwriteError, body_too_large, param_invalid
-from ..services import events
+from ..services import abuse, events
 from .auth import require_scope
 from .params import UID, Invalid, request_params
 
@@ -67,6 +67,12 @@ class AppwriteView(APIView):
 
     def params(self):
         return request_params(self.request)
+
+    def limit(self, route, subject):
+        """Count this request against the route's abuse limit (429 past it)."""
+        self.quota = abuse.account_quota(self.caller, route, subject)
+        if self.quota and self.quota.exceeded:
+            raise AppwriteError("general_rate_limit_exceeded")
 
     @property
     def origin(self):

@@ -158,6 +158,63 @@ class VariableKey(Text):
         return value
 
 
+class Email:
+    description = "Value must be a valid email address"
+    PATTERN = re.compile(
+        r"[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)*[A-Za-z0-9-]{1,63}"
+    )
+
+    def __init__(self, allow_empty=False):
+        self.allow_empty = allow_empty
+
+    def clean(self, value):
+        if self.allow_empty and value == "":
+            return value
+        if not isinstance(value, str) or len(value) > 254 or not self.PATTERN.fullmatch(value):
+            raise Invalid(self.description)
+        return value.lower()
+
+
+class Password:
+    """Appwrite's ``Password`` (sign-in) and ``PasswordDictionary`` (sign-up, users) texts."""
+
+    def __init__(self, dictionary=False):
+        self.description = (
+            "Password must be between 8 and 265 characters long, and should not be one of the commonly used password."
+            if dictionary
+            else "Password must be between 8 and 256 characters long."
+        )
+
+    def clean(self, value):
+        if not isinstance(value, str) or not 8 <= len(value.encode()) <= 256 or "\x00" in value:
+            raise Invalid(self.description)
+        return value
+
+
+class Phone:
+    description = "Phone number must start with a '+' can have a maximum of fifteen digits."
+    PATTERN = re.compile(r"\+[1-9][0-9]{6,14}")
+
+    def clean(self, value):
+        if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
+            raise Invalid(self.description)
+        return value
+
+
+class Label(Text):
+    """A user label: 1-36 letters and digits."""
+
+    PATTERN = re.compile(r"[A-Za-z0-9]{1,36}")
+
+    def __init__(self):
+        super().__init__(36)
+
+    def clean(self, value):
+        if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
+            raise Invalid(self.description)
+        return value
+
+
 class Boolean:
     description = "Value must be a valid boolean"
     LOOSE = {"true": True, "false": False, "1": True, "0": False}

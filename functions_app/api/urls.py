@@ -1,7 +1,17 @@
 from django.urls import path, re_path
 
 from ..services import health as health_service
-from . import catalogue, deployments, executions, functions, health, variables
+from . import (
+    account,
+    catalogue,
+    console,
+    deployments,
+    executions,
+    functions,
+    health,
+    users,
+    variables,
+)
 from .errors import route_not_found
 
 F = "functions/<str:function_id>"
@@ -45,5 +55,18 @@ urlpatterns = [
         if name != "databases"
     ),
     path("project/variables/<str:variable_id>", variables.VariableView.as_view()),
+    path("account", account.AccountView.as_view()),
+    path("account/sessions/email", account.EmailSessionView.as_view()),
+    path("account/sessions", account.SessionsView.as_view()),
+    path("account/sessions/<str:session_id>", account.SessionView.as_view()),
+    path("account/jwts", account.JWTView.as_view()),
+    path("account/jwt", account.JWTView.as_view()),
+    path("users", users.UsersView.as_view()),
+    path("users/<str:user_id>", users.UserView.as_view()),
+    *(
+        path(f"users/<str:user_id>/{field}", users.UserFieldView.as_view(field=field))
+        for field in ("name", "email", "status", "labels")
+    ),
+    path("console/variables", console.ConsoleVariablesView.as_view()),
     re_path(r"^.*$", route_not_found),
 ]

@@ -4,6 +4,7 @@ from .function import Function
 from .limits import EventChain, RateWindow
 from .project import ApiKey, Project, Team
 from .rule import Rule
+from .user import ProjectUser, Session
 from .variable import Variable
 
 __all__ = [
@@ -13,8 +14,10 @@ __all__ = [
     "Execution",
     "Function",
     "Project",
+    "ProjectUser",
     "RateWindow",
     "Rule",
+    "Session",
     "Team",
     "Variable",
 ]

@@ -22,14 +22,12 @@ class Project(models.Model):
 
 
 class Team(models.Model):
-    """A group of console users, for ``team:<id>`` execute roles."""
+    """A group of the project's users, for ``team:<id>`` execute roles."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="teams")
     uid = models.CharField(max_length=36)
     name = models.CharField(max_length=128)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="function_teams", blank=True
-    )
+    members = models.ManyToManyField("functions_app.ProjectUser", related_name="teams", blank=True)
 
     class Meta:
         unique_together = [("project", "uid")]

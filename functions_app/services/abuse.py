@@ -51,3 +51,21 @@ def execution_quota(caller, function_id, client_ip):
 def prune(now=None):
     """Maintenance: drop windows that have ended."""
     return RateWindow.objects.filter(expires_at__lt=now or timezone.now()).delete()[0]
+
+
+# Appwrite 1.8's limits on the account routes: (requests, window in seconds).
+ACCOUNT_LIMITS = {
+    "createAccount": (10, 3600),  # per IP
+    "createEmailPasswordSession": (10, 3600),  # per email
+    "deleteSession": (100, 3600),  # per IP
+    "createJWT": (100, 3600),  # per user
+}
+
+
+def account_quota(caller, route, subject):
+    """The quota of one account route for ``subject`` (an IP, an email or a user ID); None for
+    keys and admins, or when ``ACCOUNT_ABUSE_LIMITS`` is off."""
+    if caller.privileged or not settings.ACCOUNT_ABUSE_LIMITS:
+        return None
+    limit, period = ACCOUNT_LIMITS[route]
+    return hit(f"{route}:{subject[:320]}", limit, period)

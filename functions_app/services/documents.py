@@ -1,7 +1,8 @@
 """Appwrite 1.8 response models, field for field and in the model's order."""
 
 from ..ids import format_datetime as dt
-from ..models import Deployment, Execution, Function, Variable
+from ..models import Deployment, Execution, Function, ProjectUser, Session, Variable
+from ..models.user import HASH_OPTIONS
 from ..runtimes import Runtime
 from .specifications import Specification, is_enabled
 
@@ -148,8 +149,124 @@ def execution(ex, privileged=True, response_body="", response_headers=None):
     }
 
 
+def user(person, with_hash=True):
+    """Appwrite's ``User`` (the Users API); ``Account`` is the same without the hash fields."""
+    data = {
+        "$id": person.uid,
+        "$createdAt": dt(person.created_at),
+        "$updatedAt": dt(person.updated_at),
+        "name": person.name,
+    }
+    if with_hash:
+        data["password"] = person.password or None
+        data["hash"] = "argon2" if person.password else None
+        data["hashOptions"] = dict(HASH_OPTIONS) if person.password else None
+    return data | {
+        "registration": dt(person.registration),
+        "status": person.status,
+        "labels": list(person.labels),
+        "passwordUpdate": dt(person.password_update),
+        "email": person.email,
+        "phone": person.phone,
+        "emailVerification": person.email_verification,
+        "phoneVerification": person.phone_verification,
+        "mfa": False,
+        "prefs": dict(person.prefs) or {},
+        "targets": [target(person)] if person.email else [],
+        "accessedAt": dt(person.accessed_at),
+    }
+
+
+def account(person):
+    return user(person, with_hash=False)
+
+
+def console_account(person):
+    """A console account (a Django user) as Appwrite's ``Account``."""
+    joined = dt(person.date_joined)
+    return {
+        "$id": str(person.pk),
+        "$createdAt": joined,
+        "$updatedAt": dt(person.last_login) or joined,
+        "name": person.get_full_name() or person.get_username(),
+        "registration": joined,
+        "status": person.is_active,
+        "labels": ["admin"] if person.is_superuser else [],
+        "passwordUpdate": "",
+        "email": person.email,
+        "phone": "",
+        "emailVerification": False,
+        "phoneVerification": False,
+        "mfa": False,
+        "prefs": {},
+        "targets": [],
+        "accessedAt": dt(person.last_login),
+    }
+
+
+def target(person):
+    """The email target Appwrite creates with a user's email."""
+    return {
+        "$id": f"{person.uid}-email"[:36],
+        "$createdAt": dt(person.created_at),
+        "$updatedAt": dt(person.updated_at),
+        "name": "",
+        "userId": person.uid,
+        "providerId": None,
+        "providerType": "email",
+        "identifier": person.email,
+        "expired": False,
+    }
+
+
+SESSION_CLIENT_FIELDS = [
+    "osCode",
+    "osName",
+    "osVersion",
+    "clientType",
+    "clientCode",
+    "clientName",
+    "clientVersion",
+    "clientEngine",
+    "clientEngineVersion",
+    "deviceName",
+    "deviceBrand",
+    "deviceModel",
+]
+
+
+def session(sess, current=False, secret=""):
+    return {
+        "$id": sess.uid,
+        "$createdAt": dt(sess.created_at),
+        "$updatedAt": dt(sess.updated_at),
+        "userId": sess.owner_id,
+        "expire": dt(sess.expire),
+        "provider": sess.provider,
+        "providerUid": sess.provider_uid,
+        "providerAccessToken": "",
+        "providerAccessTokenExpiry": "",
+        "providerRefreshToken": "",
+        "ip": sess.ip,
+        **dict.fromkeys(SESSION_CLIENT_FIELDS, ""),
+        "countryCode": "--",
+        "countryName": "Unknown",
+        "current": current,
+        "factors": ["password"],
+        "secret": secret,
+        "mfaUpdatedAt": "",
+    }
+
+
 # Which document a stored row is shown as (event payloads, admin previews).
-BY_MODEL = {Function: function, Deployment: deployment, Execution: execution, Variable: variable}
+BY_MODEL = {
+    Function: function,
+    Deployment: deployment,
+    Execution: execution,
+    Variable: variable,
+    ProjectUser: user,
+    Session: session,
+}
 
 
 def of(row):

@@ -4,13 +4,12 @@ import logging
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .. import roles
 from ..errors import AppwriteError
-from ..models import Deployment, Execution
+from ..models import Deployment, Execution, ProjectUser
 from . import enqueue, events, executor, functions, headers, keys, sync_slots, workers
 from .execution_requests import Request, new_execution
 
@@ -93,24 +92,26 @@ def check_execute_permission(caller, function):
 
 
 def caller_roles(caller):
-    if caller.user is None:
+    user = caller.user
+    if user is None:
         return roles.caller_roles(None)
-    teams = [(team.uid, []) for team in caller.user.function_teams.filter(project=caller.project)]
-    return roles.caller_roles(str(caller.user.pk), teams)
+    teams = [(team.uid, []) for team in user.teams.all()]
+    return roles.caller_roles(
+        user.uid,
+        teams,
+        verified=user.email_verification or user.phone_verification,
+        labels=list(user.labels),
+    )
 
 
 def user_jwt(function, user_id):
-    """A JWT for the user the run is for, good in the function's project only. Never for an
-    account that administers projects (a member of this one, or staff), whatever caused the run:
-    function code is not trusted with an admin's identity."""
+    """A JWT for the project user the run is for, good in the function's project only. Only
+    project users ever have one: console accounts (the admins) are never a run's user, so
+    function code never holds an admin's identity."""
     if not user_id:
         return ""
-    plain_user = (
-        get_user_model()
-        .objects.filter(pk=user_id, is_active=True, is_staff=False, is_superuser=False)
-        .exclude(projects=function.project_id)
-    )
-    if not plain_user.exists():
+    user = ProjectUser.objects.filter(project_id=function.project_id, uid=user_id, status=True)
+    if not user.exists():
         return ""
     return keys.mint_user_jwt(user_id, function.project_id, function.timeout + 60)
 

@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from ..models import Function, Project
 from ..services import events
-from ..services.callers import admin_caller, user_caller
+from ..services.callers import account_caller
 
 SESSION_PROJECT = "console_project"
 
@@ -35,10 +35,7 @@ def get_function(project, function_id):
 
 def caller(project, user):
     """Members act as project admins; so do superusers, who may open every project."""
-    found = user_caller(project, user)
-    if found.role != "admin" and user.is_superuser:
-        return admin_caller(project, user)
-    return found
+    return account_caller(project, user)
 
 
 def project_view(view):
