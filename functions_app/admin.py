@@ -89,8 +89,8 @@ def admin_caller(request, project):
 
 
 def origin(request):
-    """The staff member, as the cause of the events the services fire."""
-    return events.Origin(str(request.user.pk))
+    """The cause of the events the admin fires: the project itself (no user)."""
+    return events.Origin()  # console accounts act as the project: runs they cause have no user
 
 
 # -- projects, keys, teams ------------------------------------------------------------------

@@ -54,6 +54,16 @@ def upload_fields(request, data, function):
     return upload, activate, entrypoint, function.commands if commands is None else commands
 
 
+def user_fields(data):
+    """``POST /users`` (and the console's form): every field optional but the ID."""
+    return {
+        "email": p.get(data, "email", p.Email(), default=None),
+        "phone": p.get(data, "phone", p.Phone(), default=None),
+        "password": p.get(data, "password", p.Password(dictionary=True), default=None),
+        "name": p.get(data, "name", p.Text(128, 0), default=""),
+    }
+
+
 def variable_create_fields(data):
     return {
         "key": p.get(data, "key", p.VariableKey(), required=True),

@@ -4,6 +4,7 @@ from ..errors import AppwriteError
 from ..models import ProjectUser
 from ..services import documents
 from ..services import users as service
+from . import fields as parse
 from . import params as p
 from . import queries
 from .base import AppwriteView, no_content, ok
@@ -46,13 +47,7 @@ class UsersView(AppwriteView):
     def post(self, request):
         data = self.params()
         user_id = p.get(data, "userId", p.CustomId(), required=True)
-        fields = {
-            "email": p.get(data, "email", p.Email(), default=None),
-            "phone": p.get(data, "phone", p.Phone(), default=None),
-            "password": p.get(data, "password", p.Password(dictionary=True), default=None),
-            "name": p.get(data, "name", p.Text(128, 0), default=""),
-        }
-        user = service.create_user(self.project, user_id, fields, self.origin)
+        user = service.create_user(self.project, user_id, parse.user_fields(data), self.origin)
         return ok(documents.user(user), status=201)
 
 
