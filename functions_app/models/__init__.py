@@ -2,6 +2,7 @@ from .deployment import Deployment
 from .execution import Execution
 from .function import Function
 from .limits import EventChain, RateWindow
+from .platform import Platform
 from .project import ApiKey, Project, Team
 from .rule import Rule
 from .variable import Variable
@@ -12,6 +13,7 @@ __all__ = [
     "EventChain",
     "Execution",
     "Function",
+    "Platform",
     "Project",
     "RateWindow",
     "Rule",
