@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import configuration, deployments, executions, functions, projects, usage, variables
+from .views import (
+    configuration,
+    deployments,
+    executions,
+    functions,
+    platforms,
+    projects,
+    usage,
+    variables,
+)
 
 app_name = "console"
 P = "projects/<str:project_id>"
@@ -17,6 +26,13 @@ urlpatterns = [
     path("projects", projects.projects, name="projects"),
     path(P + "/keys", projects.keys, name="keys"),
     path(P + "/keys/<int:key_id>/revoke", projects.revoke_key, name="revoke-key"),
+    path(P + "/platforms", platforms.platform_list, name="platforms"),
+    path(P + "/platforms/<str:platform_id>", platforms.platform_update, name="platform"),
+    path(
+        P + "/platforms/<str:platform_id>/delete",
+        platforms.platform_delete,
+        name="platform-delete",
+    ),
     path(P + "/functions", functions.function_list, name="functions"),
     path(P + "/functions/new", functions.function_create, name="function-create"),
     path(F, deployments.deployment_list, name="function"),
