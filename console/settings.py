@@ -8,6 +8,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from functions_app import hostnames
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -78,6 +80,19 @@ def env_ports(name, default):
     return frozenset(ports)
 
 
+def env_hostnames(name, default=""):
+    """Host names or ``*.example.com`` patterns, comma-separated (lowercased); anything else,
+    such as a URL or a port, stops the start."""
+    items = [item.lower() for item in env_list(name, default)]
+    for item in items:
+        if not hostnames.is_pattern(item):
+            raise ImproperlyConfigured(
+                f"{name} must be comma-separated host names or *.domain patterns (no scheme, "
+                f"port or path), not {item!r}."
+            )
+    return items
+
+
 # A test run (pytest sets PYTEST_VERSION) gets a storage directory of its own, so runs on one
 # machine never share files, databases or containers.
 _default_storage = (
@@ -118,7 +133,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "functions_app.domains.function_domain_middleware",
+    "functions_app.domains.function_domain_middleware",  # first: function domains get it all
+    "functions_app.api.cors.cors_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -281,6 +297,9 @@ RUNTIME_IMAGES_PREBUILT = env_list(
 RUNTIME_NPM_REGISTRY = env("RUNTIME_NPM_REGISTRY", "https://registry.npmjs.org")
 RUNTIME_EXTRA_CA_DIR = env("RUNTIME_EXTRA_CA_DIR", "/usr/local/share/ca-certificates")
 PUBLIC_URL = env("PUBLIC_URL", "http://localhost:8000")
+# Browser origins (hosts) every project allows, as Appwrite's _APP_CONSOLE_HOSTNAMES; localhost,
+# the API's own host name and each project's web platforms are allowed without it.
+CONSOLE_HOSTNAMES = env_hostnames("CONSOLE_HOSTNAMES")
 DOCKER_HOST = env("DOCKER_HOST", "unix:///var/run/docker.sock")
 # The API also listens here (bin/run binds gunicorn to it); execution containers, which have no
 # network, reach it through a loopback bridge in the runtime at 127.0.0.1:3080.

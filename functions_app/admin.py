@@ -16,6 +16,7 @@ from .models import (
     Deployment,
     Execution,
     Function,
+    Platform,
     Project,
     ProjectUser,
     Rule,
@@ -31,6 +32,7 @@ from .services import (
     execution_requests,
     executions,
     functions,
+    platforms,
     users,
     variables,
 )
@@ -255,6 +257,55 @@ class SessionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class PlatformForm(forms.ModelForm):
+    """Checked as the console checks it (``services/platforms.py``), with its messages."""
+
+    class Meta:
+        model = Platform
+        fields = ("project", "type", "name", "hostname")
+
+    def clean_name(self):
+        return service_checked(platforms.clean_name, self.cleaned_data["name"])
+
+    def clean_hostname(self):
+        return service_checked(platforms.clean_hostname, self.cleaned_data["hostname"])
+
+
+def service_checked(check, value):
+    try:
+        return check(value)
+    except AppwriteError as error:
+        raise forms.ValidationError(error.message) from None
+
+
+@admin.register(Platform)
+class PlatformAdmin(ProjectLink, admin.ModelAdmin):
+    """A project's web platforms (CORS origins); saves and deletes go through the service."""
+
+    form = PlatformForm
+    list_display = ("name", "hostname", "type", "project_link", "uid", "created_at")
+    list_filter = ("type", "project")
+    search_fields = ("name", "hostname", "uid", "project__id")
+    readonly_fields = ("uid", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        """A platform stays in its project, with its type."""
+        return self.readonly_fields if obj is None else (*self.readonly_fields, "project", "type")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            platforms.update_platform(obj, obj.name, obj.hostname)
+        else:
+            saved = platforms.create_platform(obj.project, obj.type, obj.name, obj.hostname)
+            obj.pk, obj.uid = saved.pk, saved.uid
+
+        platforms.delete_platform(obj)
+
+    def delete_queryset(self, request, queryset):
+        for platform in queryset:
+            platforms.delete_platform(platform)
 
 
 # -- functions ------------------------------------------------------------------------------

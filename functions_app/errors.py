@@ -48,6 +48,10 @@ CATALOGUE = {
         403,
         "API key and session used in the same request. Use either `setSession` or `setKey`. Learn about which authentication method to use in the SSR docs: https://appwrite.io/docs/products/auth/server-side-rendering",
     ),
+    "general_unknown_origin": (
+        403,
+        "The request originated from an unknown origin. If you trust this domain, please list it as a trusted platform in the Appwrite console.",
+    ),
     "storage_invalid_file": (
         403,
         "The uploaded file is invalid. Please check the file and try again.",

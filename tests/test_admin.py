@@ -11,10 +11,11 @@ from django.test import Client
 from django.utils import timezone
 
 from functions_app.api.fields import function_fields
-from functions_app.models import ApiKey, Deployment, Execution, Function, Team, Variable
+from functions_app.models import ApiKey, Deployment, Execution, Function, Platform, Team, Variable
 from functions_app.services import deployments as deployment_service
 from functions_app.services import documents
 from functions_app.services import functions as function_service
+from functions_app.services import platforms as platform_service
 from functions_app.services import variables as variable_service
 
 from .deploy import make_archive
@@ -72,6 +73,7 @@ def test_every_model_has_list_search_filter_and_change_pages(staff, project):
     variable_service.create_variable(project, function, "MY_KEY", "v", False)
     ApiKey.issue(project, "Key", ["functions.read"])
     Team.objects.create(project=project, uid="ops", name="Ops")
+    platform_service.create_platform(project, "web", "Shop", "shop.test")
     for model, model_admin in admin.site._registry.items():
         meta = model._meta
         base = f"/admin/{meta.app_label}/{meta.model_name}/"
@@ -291,3 +293,27 @@ def test_rules_are_listed_read_only(staff, project):
         == 403
     )
     assert function.rules.get() == rule
+
+
+def test_platforms_are_checked_and_saved_through_the_service(staff, project):
+    url = "/admin/functions_app/platform/add/"
+    form = {"project": project.pk, "type": "web", "name": "Shop", "hostname": "https://shop.test"}
+    response = staff.post(url, form)
+    assert "Value must be a valid hostname without path, port and protocol" in response.text
+    assert not Platform.objects.exists()
+    response = staff.post(url, {**form, "hostname": "*.Shop.Test"})
+    assert response.status_code == 302
+    platform = Platform.objects.get()
+    assert (platform.hostname, platform.project_id, len(platform.uid)) == (
+        "*.shop.test",
+        "main",
+        20,
+    )
+    change = f"/admin/functions_app/platform/{platform.pk}/change/"
+    page = staff.get(change).text
+    assert 'name="hostname"' in page and 'name="project"' not in page and 'name="type"' not in page
+    assert staff.post(change, {"name": "Shop", "hostname": "shop.test"}).status_code == 302
+    assert Platform.objects.get().hostname == "shop.test"
+    delete = f"/admin/functions_app/platform/{platform.pk}/delete/"
+    assert staff.post(delete, {"post": "yes"}).status_code == 302
+    assert not Platform.objects.exists()

@@ -103,3 +103,56 @@ def test_signing_in_again_opens_the_last_project(page, console_user, sign_in):
     page.goto("/projects/later/keys")
     page.goto("/")
     expect(page).to_have_url("/projects/later/functions")
+
+
+def cors_origin(live_server, origin, project_id="main"):
+    """The ``Access-Control-Allow-Origin`` the API answers a page on ``origin`` with."""
+    response = requests.get(
+        f"{live_server.url}/v1/functions/runtimes",
+        headers={"X-Appwrite-Project": project_id, "Origin": origin},
+        timeout=10,
+    )
+    return response.headers["Access-Control-Allow-Origin"]
+
+
+def test_add_edit_and_delete_a_web_platform(console, live_server, project, outsider_project):
+    console.goto("/projects/main/functions")
+    console.get_by_role("link", name="Platforms").click()
+    expect(console).to_have_url("/projects/main/platforms")
+    expect(console.locator("#platforms")).to_contain_text("No platforms yet.")
+    expect(console.get_by_text("Always allowed, for every project")).to_contain_text("localhost")
+    console.get_by_label("Type").select_option("Flutter Web")
+    console.get_by_label("Name", exact=True).fill("Shop")
+    console.get_by_label("Hostname", exact=True).fill("https://shop.test:3000/")
+    console.get_by_role("button", name="Add platform").click()
+    expect(console.get_by_role("alert")).to_have_text(
+        "Invalid `hostname` param: Value must be a valid hostname without path, port and "
+        "protocol, or `*.` followed by one (for every host under it)."
+    )
+    expect(console.get_by_label("Name", exact=True)).to_have_value("Shop")  # kept for a retry
+    console.get_by_label("Hostname", exact=True).fill("*.Shop.test")
+    console.get_by_role("button", name="Add platform").click()
+    expect(console.get_by_role("status")).to_contain_text("Platform Shop added.")
+    row = console.locator("#platforms tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Flutter Web")
+    expect(console.get_by_label("Hostname of Shop")).to_have_value("*.shop.test")
+    assert cors_origin(live_server, "https://a.shop.test") == "https://a.shop.test"
+    assert cors_origin(live_server, "https://shop.test") == "https://localhost"
+    assert cors_origin(live_server, "https://a.shop.test", "outsider") == "https://localhost"
+
+    console.get_by_label("Hostname of Shop").fill("shop.test:80")
+    console.get_by_role("button", name="Save Shop").click()
+    expect(console.locator("#row-error")).to_contain_text("Invalid `hostname` param")
+    console.get_by_label("Hostname of Shop").fill("shop.test")
+    console.get_by_label("Name of Shop", exact=True).fill("Web shop")
+    console.get_by_role("button", name="Save Shop").click()
+    expect(console.get_by_role("status")).to_contain_text("Platform Web shop updated.")
+    assert cors_origin(live_server, "http://shop.test:8080") == "http://shop.test:8080"
+    assert cors_origin(live_server, "https://a.shop.test") == "https://localhost"
+
+    console.get_by_role("button", name="Delete Web shop").click()
+    expect(console.get_by_role("status")).to_contain_text("Platform Web shop deleted.")
+    expect(console.locator("#platforms")).to_contain_text("No platforms yet.")
+    assert cors_origin(live_server, "http://shop.test") == "http://localhost"
+    assert console.request.get("/projects/outsider/platforms").status == 404

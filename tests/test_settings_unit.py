@@ -61,8 +61,25 @@ def test_minimum_is_enforced(monkeypatch):
     assert module.env_number("SOME_NUMBER", 5, minimum=1) == 12
 
 
+def test_hostnames_are_host_names_or_wildcards(monkeypatch):
+    monkeypatch.setenv("SOME_HOSTS", " App.Example.com, *.corp.test ,127.0.0.1")
+    assert module.env_hostnames("SOME_HOSTS") == ["app.example.com", "*.corp.test", "127.0.0.1"]
+    for bad in ("https://x.test", "x.test:8000", "x.test/", "*", "a.*.test", "x.test.", "-x.test"):
+        monkeypatch.setenv("SOME_HOSTS", bad)
+        with pytest.raises(
+            ImproperlyConfigured, match="SOME_HOSTS must be comma-separated host names"
+        ):
+            module.env_hostnames("SOME_HOSTS")
+
+
 @pytest.mark.parametrize(
-    "name, value", [("DEBUG", "ture"), ("COMPUTE_BUILD_TIMEOUT", "15m"), ("WEB_THREADS", "0")]
+    "name, value",
+    [
+        ("DEBUG", "ture"),
+        ("COMPUTE_BUILD_TIMEOUT", "15m"),
+        ("WEB_THREADS", "0"),
+        ("CONSOLE_HOSTNAMES", "https://console.example.com"),
+    ],
 )
 def test_the_service_refuses_to_start(tmp_path, name, value):
     """What ``manage.py`` (so gunicorn and the workers too) does with a bad value."""
@@ -81,6 +98,8 @@ def test_the_service_refuses_to_start(tmp_path, name, value):
 def test_every_setting_is_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     source = (ROOT / "console" / "settings.py").read_text()
-    names = set(re.findall(r'env(?:_bool|_number|_list|_choice|_ports)?\(\s*"([A-Z_]+)"', source))
+    names = set(
+        re.findall(r'env(?:_bool|_number|_list|_choice|_ports|_hostnames)?\(\s*"([A-Z_]+)"', source)
+    )
     missing = sorted(name for name in names if f"`{name}`" not in readme)
     assert names and missing == []

@@ -2,6 +2,7 @@ from .deployment import Deployment
 from .execution import Execution
 from .function import Function
 from .limits import EventChain, RateWindow
+from .platform import Platform
 from .project import ApiKey, Project, Team
 from .rule import Rule
 from .user import ProjectUser, Session
@@ -13,6 +14,7 @@ __all__ = [
     "EventChain",
     "Execution",
     "Function",
+    "Platform",
     "Project",
     "ProjectUser",
     "RateWindow",

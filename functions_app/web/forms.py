@@ -124,6 +124,15 @@ def key_fields(post):
     }
 
 
+def platform_fields(post):
+    """A web platform's form, as ``services.platforms`` takes it (and checks it)."""
+    return {
+        "type_": post.get("type", "web"),
+        "name": post.get("name", ""),
+        "hostname": post.get("hostname", ""),
+    }
+
+
 def parse_expire(value):
     """An optional expiry date (UTC), as Appwrite's Datetime validator checks it."""
     if not value:
