@@ -51,6 +51,25 @@ module_root() {
     done
 }
 
+# A go.mod asking for a later patch release of this Go (go 1.24.6 when Debian has 1.24.4) is
+# lowered to this one: patch releases share the language version, and no other toolchain can
+# be downloaded (GOTOOLCHAIN=local). A later minor version (go 1.25) still fails the build.
+fit_go_version() {
+    local declared have
+    declared=$(cd "$1" && go mod edit -json | sed -nE 's/^[[:space:]]*"Go": "([^"]*)".*/\1/p' | head -n 1)
+    have=$(go env GOVERSION)
+    have=${have#go}
+    local pattern='^([0-9]+)\.([0-9]+)\.([0-9]+)$'
+    [[ $declared =~ $pattern ]] || return 0
+    local d_minor=${BASH_REMATCH[1]}.${BASH_REMATCH[2]} d_patch=${BASH_REMATCH[3]}
+    [[ $have =~ $pattern ]] || return 0
+    local h_minor=${BASH_REMATCH[1]}.${BASH_REMATCH[2]} h_patch=${BASH_REMATCH[3]}
+    if [ "$d_minor" = "$h_minor" ] && (( d_patch > h_patch )); then
+        (cd "$1" && go mod edit -go="$have")
+        echo "go.mod asks for go $declared; building with go $have (the same language version)."
+    fi
+}
+
 prepare() {
     local root
     if ! root=$(module_root); then
@@ -59,13 +78,18 @@ prepare() {
             > "$BUILD_DIR/go.mod"
     fi
     local module_dir=$BUILD_DIR/${root:+$root/}
+    fit_go_version "$module_dir"
     if [ -f "$module_dir/vendor/modules.txt" ]; then
         local vendored=$module_dir/vendor/$TYPES_MODULE
         rm -rf "$vendored/openruntimes"
         mkdir -p "$vendored/openruntimes"
         cp "$TYPES_DIR"/openruntimes/*.go "$vendored/openruntimes/"
     else
-        (cd "$module_dir" && go mod edit -require="$TYPES_MODULE@$TYPES_VERSION" -replace="$TYPES_MODULE=$TYPES_DIR")
+        # (A requirement is added only when missing: a replaced module's version does not matter.)
+        if ! (cd "$module_dir" && go mod edit -json) | grep -q "\"Path\": \"$TYPES_MODULE\""; then
+            (cd "$module_dir" && go mod edit -require="$TYPES_MODULE@$TYPES_VERSION")
+        fi
+        (cd "$module_dir" && go mod edit -replace="$TYPES_MODULE=$TYPES_DIR")
     fi
 }
 

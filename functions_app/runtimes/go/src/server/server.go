@@ -40,10 +40,8 @@ const (
 	textPlain    = "text/plain; charset=utf-8"
 )
 
-type entryFunction func(openruntimes.Context) openruntimes.Response
-
 type oprServer struct {
-	entry   entryFunction
+	entry   func(openruntimes.Context) openruntimes.Response
 	secret  string
 	headers map[string]string // OPEN_RUNTIMES_HEADERS, forced into every request
 }
@@ -70,7 +68,7 @@ func forcedHeaders() map[string]string {
 }
 
 // serve runs the server until SIGTERM; main.go (generated at build time) calls it.
-func serve(entry entryFunction) {
+func serve(entry func(openruntimes.Context) openruntimes.Response) {
 	stderr := realStderr()
 	server := &oprServer{entry: entry, secret: os.Getenv("OPEN_RUNTIMES_SECRET"), headers: forcedHeaders()}
 
