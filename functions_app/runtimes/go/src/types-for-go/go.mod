@@ -1,0 +1,3 @@
+module github.com/open-runtimes/types-for-go/v4
+
+go 1.18
