@@ -29,6 +29,8 @@ def test_createproject_and_createapikey(db):
         "functions.write",
         "execution.read",
         "execution.write",
+        "rules.read",
+        "rules.write",
     }
     limited = run("createapikey", "--project", "acme", "--name", "ro", "--scopes", "functions.read")
     assert ApiKey.objects.get(secret_hash=hash_secret(limited)).scopes == ["functions.read"]

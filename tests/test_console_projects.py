@@ -70,12 +70,13 @@ def test_create_use_and_revoke_an_api_key(console, live_server, project):
     console.get_by_label("Name", exact=True).fill("CI key")
     console.get_by_label("functions.write").uncheck()
     console.get_by_label("execution.write").uncheck()
+    console.get_by_label("rules.write").uncheck()
     console.get_by_label("Expires (UTC, optional)").fill("2099-01-01T00:00")
     console.get_by_role("button", name="Create key").click()
     secret = console.get_by_label("Secret").input_value()
     assert secret.startswith("standard_")
     key = ApiKey.objects.get(name="CI key")
-    assert key.scopes == ["functions.read", "execution.read"]
+    assert key.scopes == ["functions.read", "execution.read", "rules.read"]
     assert key.expire.isoformat() == "2099-01-01T00:00:00+00:00"
     api = f"{live_server.url}/v1/functions"
     headers = {"X-Appwrite-Project": "main", "X-Appwrite-Key": secret}

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from ..services import health as health_service
-from . import catalogue, deployments, executions, functions, health, variables
+from . import catalogue, deployments, executions, functions, health, rules, usage, variables
 from .errors import route_not_found
 
 F = "functions/<str:function_id>"
@@ -11,7 +11,10 @@ urlpatterns = [
     path("functions", functions.FunctionsView.as_view()),
     path("functions/runtimes", catalogue.RuntimesView.as_view()),
     path("functions/specifications", catalogue.SpecificationsView.as_view()),
+    # Fixed segments go before F: "usage" here, and "templates" when it comes.
+    path("functions/usage", usage.ProjectUsageView.as_view()),
     path(F, functions.FunctionView.as_view()),
+    path(F + "/usage", usage.FunctionUsageView.as_view()),
     path(F + "/deployment", deployments.ActiveDeploymentView.as_view()),
     path(F + "/deployments", deployments.DeploymentsView.as_view()),
     path(F + "/deployments/duplicate", deployments.DuplicateView.as_view()),
@@ -28,6 +31,9 @@ urlpatterns = [
     path(F + "/variables", variables.VariablesView.as_view()),
     path(F + "/variables/<str:variable_id>", variables.VariableView.as_view()),
     path("project/variables", variables.VariablesView.as_view()),
+    path("proxy/rules", rules.RulesView.as_view()),
+    path("proxy/rules/function", rules.FunctionRuleView.as_view()),
+    path("proxy/rules/<str:rule_id>", rules.RuleView.as_view()),
     path("health", health.HealthView.as_view()),
     path("health/version", health.VersionView.as_view()),
     path("health/db", health.HealthView.as_view(check="db")),

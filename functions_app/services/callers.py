@@ -64,8 +64,17 @@ SCOPES_ALL = [
     "tokens.write",
 ]
 
-KEY_SCOPES = ["functions.read", "functions.write", "execution.read", "execution.write"]
+KEY_SCOPES = [
+    "functions.read",
+    "functions.write",
+    "execution.read",
+    "execution.write",
+    "rules.read",
+    "rules.write",
+]
 GUEST_SCOPES = {"public", "global", "execution.write"}
+# Appwrite also gives signed-in users rules.read; not here: our users are the instance's
+# accounts, not a project's own, so they would see every project's domains and function IDs.
 USER_SCOPES = {"public", "global", "execution.read", "execution.write"}
 APP_EXTRA_SCOPES = {"public", "global", "health.read", "graphql"}
 ADMIN_SCOPES = set(KEY_SCOPES) | APP_EXTRA_SCOPES
