@@ -301,6 +301,7 @@ class PlatformAdmin(ProjectLink, admin.ModelAdmin):
             saved = platforms.create_platform(obj.project, obj.type, obj.name, obj.hostname)
             obj.pk, obj.uid = saved.pk, saved.uid
 
+    def delete_model(self, request, obj):
         platforms.delete_platform(obj)
 
     def delete_queryset(self, request, queryset):
@@ -446,13 +447,25 @@ class FunctionAdmin(ProjectLink, admin.ModelAdmin):
 
 @admin.register(Rule)
 class RuleAdmin(FunctionLinks, admin.ModelAdmin):
-    """Read-only: a rule is created with its function and deleted with it."""
+    """Read-only: a function's automatic rule (trigger ``deployment``) comes and goes with
+    the function; more are added and deleted through the API or the function's console page."""
 
-    list_display = ("domain", "project_link", "function_link", "created_at")
-    list_filter = ("project",)
-    search_fields = ("domain", "function__uid", "project__id")
+    list_display = ("domain", "uid", "trigger", "status", "project_link", "function_link")
+    list_filter = ("trigger", "status", "project")
+    search_fields = ("domain", "uid", "function__uid", "project__id")
     list_select_related = ("function", "project")
-    fields = ("domain", "project_link", "function_link", "created_at")
+    fields = (
+        "domain",
+        "uid",
+        "type",
+        "trigger",
+        "status",
+        "branch",
+        "project_link",
+        "function_link",
+        "created_at",
+        "updated_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -1,7 +1,9 @@
-"""Function domains: a function's rule domain (``<functionId>-<projectId>.<FUNCTIONS_DOMAIN>``,
-see ``services/rules.py``) or ``<functionId>.<projectId>.<FUNCTIONS_DOMAIN>`` runs the function
-with the raw request and answers with its raw response. Router errors are HTML pages, as on
-Appwrite."""
+"""Function domains: a rule's domain (a function's automatic
+``<functionId>-<projectId>.<FUNCTIONS_DOMAIN>``, or any domain added through
+``/v1/proxy/rules``, see ``services/rules.py``) or ``<functionId>.<projectId>.<FUNCTIONS_DOMAIN>``
+runs the function with the raw request and answers with its raw response. Router errors are
+HTML pages, as on Appwrite. A host outside ``FUNCTIONS_DOMAIN`` with no rule (and this service's
+own names, always) is a normal request for the API, console and admin."""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -51,14 +53,16 @@ def function_domain_middleware(get_response):
                 )
             )
         if host.endswith("." + domain):
-            return serve(request, host)
+            return serve(request, rules.find_function(host))
+        function = rules.custom_domain_function(host)
+        if function is not None:
+            return serve(request, function)
         return get_response(request)
 
     return middleware
 
 
-def serve(request, host):
-    function = rules.find_function(host)
+def serve(request, function):
     if function is None:
         return error_page(AppwriteError("rule_not_found"))
     try:

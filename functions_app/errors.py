@@ -88,6 +88,10 @@ CATALOGUE = {
         404,
         "Rule with the requested ID could not be found. Please check the value of the X-Appwrite-Project header to ensure the correct project ID is being used.",
     ),
+    "rule_resource_not_found": (
+        404,
+        "Resource could not be found. Please check if the resourceId and resourceType are correct, or if the resource actually exists.",
+    ),
     "function_synchronous_timeout": (
         408,
         "Synchronous function execution timed out. Use asynchronous execution instead, or ensure the execution duration doesn't exceed 30 seconds.",
@@ -99,6 +103,10 @@ CATALOGUE = {
     "function_already_exists": (
         409,
         "Function with the requested ID already exists. Try again with a different ID or use ID.unique() to generate a unique ID.",
+    ),
+    "rule_already_exists": (
+        409,
+        "Domain is already used. Please try again with a different domain.",
     ),
     "variable_already_exists": (
         409,

@@ -297,7 +297,7 @@ def test_console_and_api_refuse_the_source_of_an_unfinished_upload(web, raw, exi
         ),
         (
             {"scopes": ["functions.read", "databases.write"]},
-            "Invalid `scopes` param: Value must a valid array no longer than 100 items and Value must be one of (functions.read, functions.write, execution.read, execution.write, users.read, users.write)",
+            "Invalid `scopes` param: Value must a valid array no longer than 100 items and Value must be one of (functions.read, functions.write, execution.read, execution.write, users.read, users.write, rules.read, rules.write)",
         ),
         ({"expire": "next tuesday"}, "Invalid `expire` param: Value must be valid date."),
     ],

@@ -72,6 +72,8 @@ def test_create_use_and_revoke_an_api_key(console, live_server, project):
     console.get_by_label("execution.write").uncheck()
     console.get_by_label("users.read").uncheck()
     console.get_by_label("users.write").uncheck()
+    console.get_by_label("rules.read").uncheck()
+    console.get_by_label("rules.write").uncheck()
     console.get_by_label("Expires (UTC, optional)").fill("2099-01-01T00:00")
     console.get_by_role("button", name="Create key").click()
     secret = console.get_by_label("Secret").input_value()

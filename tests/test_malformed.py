@@ -740,6 +740,78 @@ CASES = [
         auth=False,
         headers={"X-Appwrite-Project": "console"},
     ),
+    # -- usage -------------------------------------------------------------------------------
+    case("usage-bad-range", "GET", "/functions/usage", params={"range": "7d"}),
+    case("usage-range-case", "GET", "/functions/usage", params={"range": "24H"}),
+    case("function-usage-bad-range", "GET", F + "/usage", params={"range": ""}),
+    case("function-usage-unknown", "GET", "/functions/missing/usage"),
+    case("function-usage-bad-id", "GET", "/functions/.x/usage"),
+    case("post-usage", "POST", "/functions/usage", json={}),
+    case("usage-guest", "GET", "/functions/usage", auth=False),
+    # -- proxy rules ---------------------------------------------------------------------------
+    *(case(f"list-rules-{name}", "GET", "/proxy/rules", **kwargs) for name, kwargs in BAD_QUERIES),
+    case("rules-guest", "GET", "/proxy/rules", auth=False),
+    case("post-rules-list", "POST", "/proxy/rules", json={}),
+    case("rule-missing-domain", "POST", "/proxy/rules/function", json={"functionId": "fn"}),
+    case(
+        "rule-missing-function", "POST", "/proxy/rules/function", json={"domain": "a.example.com"}
+    ),
+    *(
+        case(
+            f"rule-bad-domain-{i}",
+            "POST",
+            "/proxy/rules/function",
+            json={"domain": domain, "functionId": "fn"},
+        )
+        for i, domain in enumerate(
+            ["a_b.com", "a..b", "end.", "end-", "", 5, None, ["a.com"], "x" * 64 + ".com"]
+        )
+    ),
+    *(
+        case(
+            f"rule-denied-{domain}",
+            "POST",
+            "/proxy/rules/function",
+            json={"domain": domain, "functionId": "fn"},
+        )
+        for domain in ("localhost", "functions.localhost", "a.b.functions.localhost", "10.0.0.1")
+    ),
+    case(
+        "rule-unknown-function",
+        "POST",
+        "/proxy/rules/function",
+        json={"domain": "a.example.com", "functionId": "missing"},
+    ),
+    case(
+        "rule-bad-function-id",
+        "POST",
+        "/proxy/rules/function",
+        json={"domain": "a.example.com", "functionId": "a\nb"},
+    ),
+    case(
+        "rule-taken-domain",
+        "POST",
+        "/proxy/rules/function",
+        json={"domain": "FN-main.functions.localhost", "functionId": "fn"},
+    ),
+    case(
+        "rule-long-branch",
+        "POST",
+        "/proxy/rules/function",
+        json={"domain": "a.example.com", "functionId": "fn", "branch": "b" * 256},
+    ),
+    case("rule-invalid-json", "POST", "/proxy/rules/function", data=b"{no", headers=JSON),
+    case(
+        "rule-no-key",
+        "POST",
+        "/proxy/rules/function",
+        auth=False,
+        json={"domain": "a.example.com", "functionId": "fn"},
+    ),
+    case("get-rule-unknown", "GET", "/proxy/rules/missing"),
+    case("get-rule-bad-id", "GET", "/proxy/rules/" + LONG_ID),
+    case("delete-rule-unknown", "DELETE", "/proxy/rules/missing"),
+    case("patch-rule", "PATCH", "/proxy/rules/missing", json={}),
     # -- health ------------------------------------------------------------------------------
     case("post-health", "POST", "/health"),
     case("health-version-delete", "DELETE", "/health/version"),

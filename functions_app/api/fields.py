@@ -80,6 +80,15 @@ def variable_update_fields(data):
     }
 
 
+def function_rule_fields(data):
+    """``POST /v1/proxy/rules/function``: its params, in Appwrite's order."""
+    return {
+        "domain": p.get(data, "domain", p.Domain(), required=True),
+        "function_id": p.get(data, "functionId", p.UID(), required=True),
+        "branch": p.get(data, "branch", p.Text(255, 0), default=""),
+    }
+
+
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 

@@ -308,6 +308,26 @@ class UID:
         raise Invalid(self.description)
 
 
+class Domain:
+    """utopia-php's ``Domain``: PHP's ``FILTER_VALIDATE_DOMAIN`` with ``FILTER_FLAG_HOSTNAME``
+    (labels of ASCII letters, digits and inner hyphens, at most 63 chars each, 253 in all), and
+    no trailing ``.`` or ``-``."""
+
+    description = "Value must be a valid domain"
+    LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+    def clean(self, value):
+        if (
+            not isinstance(value, str)
+            or not value
+            or len(value) > 253
+            or value.endswith((".", "-"))
+            or not all(self.LABEL.fullmatch(label) for label in value.split("."))
+        ):
+            raise Invalid(self.description)
+        return value
+
+
 class Cron:
     description = "String must be a valid cron expression"
 

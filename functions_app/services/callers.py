@@ -72,6 +72,8 @@ KEY_SCOPES = [
     "execution.write",
     "users.read",
     "users.write",
+    "rules.read",
+    "rules.write",
 ]
 GUEST_SCOPES = {"public", "global", "sessions.write", "execution.write"}
 USER_SCOPES = {

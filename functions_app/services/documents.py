@@ -1,7 +1,7 @@
 """Appwrite 1.8 response models, field for field and in the model's order."""
 
 from ..ids import format_datetime as dt
-from ..models import Deployment, Execution, Function, ProjectUser, Session, Variable
+from ..models import Deployment, Execution, Function, ProjectUser, Rule, Session, Variable
 from ..models.user import HASH_OPTIONS
 from ..runtimes import Runtime
 from .specifications import Specification, is_enabled
@@ -258,6 +258,102 @@ def session(sess, current=False, secret=""):
     }
 
 
+def rule(r, created=False):
+    """Appwrite's ProxyRule. A rule follows its function's active deployment. There are no
+    certificates here: ``logs`` is "" and ``renewAt`` is "" in lists and gets, and the model
+    default, the string ``"datetime"``, in the create response (as Appwrite 1.8.0 answers)."""
+    return {
+        "$id": r.uid,
+        "$createdAt": dt(r.created_at),
+        "$updatedAt": dt(r.updated_at),
+        "domain": r.domain,
+        "type": r.type,
+        "trigger": r.trigger,
+        "redirectUrl": "",
+        "redirectStatusCode": 301,
+        "deploymentId": r.function.deployment_uid,
+        "deploymentResourceType": r.resource_type,
+        "deploymentResourceId": r.function.uid,
+        "deploymentVcsProviderBranch": r.branch,
+        "status": r.status,
+        "logs": "",
+        "renewAt": "datetime" if created else "",
+    }
+
+
+# Appwrite's UsageFunctions and UsageFunction, key for key in the models' order: ``*Total``
+# (and ``buildsTimeAverage``) are numbers, the others lists of Metric.
+USAGE_FUNCTIONS = [
+    "range",
+    "functionsTotal",
+    "deploymentsTotal",
+    "deploymentsStorageTotal",
+    "buildsTotal",
+    "buildsStorageTotal",
+    "buildsTimeTotal",
+    "buildsMbSecondsTotal",
+    "executionsTotal",
+    "executionsTimeTotal",
+    "executionsMbSecondsTotal",
+    "functions",
+    "deployments",
+    "deploymentsStorage",
+    "buildsSuccessTotal",
+    "buildsFailedTotal",
+    "builds",
+    "buildsStorage",
+    "buildsTime",
+    "buildsMbSeconds",
+    "executions",
+    "executionsTime",
+    "executionsMbSeconds",
+    "buildsSuccess",
+    "buildsFailed",
+]
+USAGE_FUNCTION = [
+    "range",
+    "deploymentsTotal",
+    "deploymentsStorageTotal",
+    "buildsTotal",
+    "buildsSuccessTotal",
+    "buildsFailedTotal",
+    "buildsStorageTotal",
+    "buildsTimeTotal",
+    "buildsTimeAverage",
+    "buildsMbSecondsTotal",
+    "executionsTotal",
+    "executionsTimeTotal",
+    "executionsMbSecondsTotal",
+    "deployments",
+    "deploymentsStorage",
+    "builds",
+    "buildsStorage",
+    "buildsTime",
+    "buildsMbSeconds",
+    "executions",
+    "executionsTime",
+    "executionsMbSeconds",
+    "buildsSuccess",
+    "buildsFailed",
+]
+
+
+def _usage(keys, usage):
+    """``usage``: a ``services.usage.Usage`` (its range, totals and series by metric name)."""
+    values = {"range": usage.range, **usage.totals}
+    for name, points in usage.series.items():
+        values[name] = [{"value": value, "date": dt(date)} for date, value in points]
+    return {key: values[key] for key in keys}
+
+
+def usage_functions(usage):
+    return _usage(USAGE_FUNCTIONS, usage)
+
+
+def usage_function(usage):
+    return _usage(USAGE_FUNCTION, usage)
+
+
 # Which document a stored row is shown as (event payloads, admin previews).
 BY_MODEL = {
     Function: function,
@@ -266,6 +362,7 @@ BY_MODEL = {
     Variable: variable,
     ProjectUser: user,
     Session: session,
+    Rule: rule,
 }
 
 

@@ -79,6 +79,7 @@ class Origin:
 FUNCTION = "functions.[functionId]"
 DEPLOYMENT = FUNCTION + ".deployments.[deploymentId]"
 EXECUTION = FUNCTION + ".executions.[executionId]"
+RULE = "rules.[ruleId]"
 
 
 def emit(project_id, pattern, params, payload, origin=None):
@@ -93,7 +94,7 @@ def emit(project_id, pattern, params, payload, origin=None):
 
 
 def payload_of(obj):
-    """Appwrite's JSON for a function, deployment or execution: the event payload."""
+    """Appwrite's JSON for a function, deployment, execution or rule: the event payload."""
     return documents.of(obj)
 
 
@@ -116,6 +117,10 @@ def deployment_changed(deployment, action, origin=None, payload=None):
 def execution_changed(execution, action, origin=None, payload=None):
     params = {"functionId": execution.function.uid, "executionId": execution.uid}
     _changed(execution, EXECUTION, params, action, origin, payload)
+
+
+def rule_changed(rule, action, origin=None, payload=None):
+    _changed(rule, RULE, {"ruleId": rule.uid}, action, origin, payload)
 
 
 def dispatch(project_id, pattern, params, payload, user_id="", cause=None, chain=""):

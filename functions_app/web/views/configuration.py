@@ -1,15 +1,17 @@
 """The Settings tab: every field of the function (PUT semantics), its schedule's next run
-times and its domain; deleting the function."""
+times and its domains (add and delete rules, as ``/v1/proxy/rules`` does); deleting the
+function."""
 
 from croniter import CroniterError
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from ...api.fields import function_fields
+from ...api.fields import function_fields, function_rule_fields
 from ...errors import AppwriteError
 from ...services import functions as service
-from ...services import scheduler
+from ...services import rules, scheduler
 from .. import forms
 from ..access import function_view, origin
 from ..tabs import function_page
@@ -26,10 +28,24 @@ def next_runs(expression):
         return []
 
 
-def tab(request, function, values, status=200, error=None):
-    context = {"values": values, "error": error, "next_runs": next_runs(function.schedule)}
+def tab(request, function, values, status=200, error=None, **extra):
+    context = {
+        "values": values,
+        "error": error,
+        "next_runs": next_runs(function.schedule),
+        "rules": [
+            (rule, rules.url_of_rule(rule, request.get_port()))
+            for rule in function.rules.order_by("id")
+        ],
+        "functions_domain": rules.parent_domain(),
+        **extra,
+    }
     context.update(choices(values["runtime"]))
     return function_page(request, function, "settings", context, status=status)
+
+
+def back(function):
+    return redirect("console:settings", project_id=function.project_id, function_id=function.uid)
 
 
 @function_view
@@ -43,7 +59,34 @@ def settings_tab(request, function):
         function.refresh_from_db()
         return tab(request, function, forms.posted_values(request.POST), 400, error.message)
     messages.success(request, "Settings saved.")
-    return redirect("console:settings", project_id=function.project_id, function_id=function.uid)
+    return back(function)
+
+
+@require_POST
+@function_view
+def rule_create(request, function):
+    data = {"domain": request.POST.get("domain", "").strip(), "functionId": function.uid}
+    try:
+        fields = function_rule_fields(data)
+        rule = rules.create_function_rule(function.project, **fields, origin=origin(request))
+    except AppwriteError as error:
+        values = forms.function_values(function)
+        return tab(
+            request, function, values, 400, rule_error=error.message, rule_domain=data["domain"]
+        )
+    messages.success(request, f"Domain {rule.domain} added.")
+    return back(function)
+
+
+@require_POST
+@function_view
+def rule_delete(request, function, rule_id):
+    rule = function.rules.filter(uid=rule_id).first()
+    if rule is None:
+        raise Http404("Rule not found")
+    rules.delete_rule(rule, origin(request))
+    messages.success(request, f"Domain {rule.domain} deleted.")
+    return back(function)
 
 
 @require_POST

@@ -3,14 +3,14 @@
 from django.contrib.auth.decorators import login_required
 
 from ...services import functions, specifications
+from ...services.usage import chart_usage
 from ..access import function_view, page
 from ..tabs import function_page
-from ..usage import usage
 
 
 @function_view
 def usage_tab(request, function):
-    return function_page(request, function, "usage", {"periods": usage(function)})
+    return function_page(request, function, "usage", {"periods": chart_usage(function)})
 
 
 @login_required
