@@ -194,8 +194,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
-if (BASE_DIR / "node_modules").is_dir():
-    STATICFILES_DIRS.append(("vendor", BASE_DIR / "node_modules"))
+# Only the console's own front-end packages are served (node_modules also holds test tools).
+for _package in ("@picocss/pico", "chart.js", "htmx.org"):
+    if (BASE_DIR / "node_modules" / _package).is_dir():
+        STATICFILES_DIRS.append((f"vendor/{_package}", BASE_DIR / "node_modules" / _package))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
