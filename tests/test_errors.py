@@ -130,11 +130,15 @@ def exchange(port, payload):
 
 
 @pytest.fixture
-def gunicorn(tmp_path):
-    """gunicorn with bin/run's config file, on a free loopback port."""
+def gunicorn(tmp_path, transactional_db):
+    """gunicorn with bin/run's config file, on a free loopback port, on the tests' database
+    (the domain router looks hosts up in it)."""
     root = Path(__file__).resolve().parent.parent
     port = free_port()
     env = dict(os.environ, STORAGE_DIR=str(django_settings.STORAGE_DIR))
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
     process = subprocess.Popen(
         [
             str(root / ".venv/bin/gunicorn"),
