@@ -83,6 +83,8 @@ public final class Json {
           out.append(']');
         }
         seen.remove(value);
+      } else if (isGsonElement(value.getClass())) {
+        out.append(value.toString()); // Gson's JsonElement prints itself as compact JSON
       } else if (value.getClass().isRecord()) {
         Map<String, Object> fields = new LinkedHashMap<>();
         for (RecordComponent component : value.getClass().getRecordComponents()) {
@@ -122,6 +124,15 @@ public final class Json {
       }
       out.append('}');
     }
+  }
+
+  private static boolean isGsonElement(Class<?> type) {
+    for (Class<?> current = type; current != null; current = current.getSuperclass()) {
+      if (current.getName().equals("com.google.gson.JsonElement")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isPlatformClass(Class<?> type) {
