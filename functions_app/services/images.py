@@ -206,8 +206,8 @@ def _apt_install(rootfs, packages, cache, suite):
     with _proc_mounted(rootfs):
         _run([*apt, "--no-install-recommends", "install", *packages], "apt-get install", env)
         _run([*apt, "upgrade"], "apt-get upgrade", env)
+        _add_ca_certificates(rootfs, env)  # its hooks too (Java's keystore needs java)
     _link_debs(archives, cache)
-    _add_ca_certificates(rootfs, env)
     (rootfs / "etc/resolv.conf").unlink()
 
 
