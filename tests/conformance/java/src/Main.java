@@ -75,7 +75,9 @@ public class Main {
       }
       case "/headers":
         return res.text(
-            "<b/>", 201, Map.of("Content-Type", "Text/HTML", "X-Custom", "V", "x-open-runtimes-x", "1"));
+            "<b/>",
+            201,
+            Map.of("Content-Type", "Text/HTML", "X-Custom", "V", "x-open-runtimes-x", "1"));
       case "/json": {
         Map<String, Object> json = new HashMap<>();
         json.put("ok", true);

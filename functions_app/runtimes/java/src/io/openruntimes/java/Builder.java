@@ -19,6 +19,7 @@ import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
@@ -178,7 +179,9 @@ public final class Builder {
     for (Path source : sources) {
       args.add(source.toString());
     }
-    System.out.println("Compiling " + sources.size() + " source file(s) with javac " + Runtime.version().feature() + ".");
+    System.out.println(
+        "Compiling " + sources.size() + " source file(s) with javac "
+            + Runtime.version().feature() + ".");
     System.out.flush();
     int status = javac.run(null, System.out, System.err, args.toArray(new String[0]));
     System.out.flush();
@@ -210,7 +213,7 @@ public final class Builder {
     manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
     List<Path> files;
     try (Stream<Path> walk = Files.walk(classes)) {
-      files = walk.filter(Files::isRegularFile).sorted().collect(java.util.stream.Collectors.toList());
+      files = walk.filter(Files::isRegularFile).sorted().collect(Collectors.toList());
     }
     try (OutputStream file = Files.newOutputStream(jar);
         JarOutputStream out = new JarOutputStream(file, manifest)) {

@@ -118,7 +118,9 @@ final class Function {
   /** The main method (and the constructor, for an instance method) of a function class. */
   private static Function find(Class<?> type) throws ShapeError {
     Method main = null;
-    for (Class<?> current = type; current != null && main == null; current = current.getSuperclass()) {
+    for (Class<?> current = type;
+        current != null && main == null;
+        current = current.getSuperclass()) {
       for (Method candidate : current.getDeclaredMethods()) {
         Class<?>[] parameters = candidate.getParameterTypes();
         if (candidate.getName().equals("main")

@@ -244,7 +244,8 @@ final class Http {
         int semicolon = line.indexOf(';');
         int chunk;
         try {
-          chunk = Integer.parseInt((semicolon >= 0 ? line.substring(0, semicolon) : line).strip(), 16);
+          String digits = semicolon >= 0 ? line.substring(0, semicolon) : line;
+          chunk = Integer.parseInt(digits.strip(), 16);
         } catch (NumberFormatException e) {
           throw new Error(400, "Bad Request");
         }

@@ -154,7 +154,9 @@ public final class Json {
       for (Class<?> type : chain) {
         for (Field field : type.getDeclaredFields()) {
           int modifiers = field.getModifiers();
-          if (Modifier.isStatic(modifiers) || Modifier.isTransient(modifiers) || field.isSynthetic()) {
+          if (Modifier.isStatic(modifiers)
+              || Modifier.isTransient(modifiers)
+              || field.isSynthetic()) {
             continue;
           }
           field.setAccessible(true);

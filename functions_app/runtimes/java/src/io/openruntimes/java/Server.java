@@ -172,7 +172,12 @@ public final class Server {
       }
       Connection connection = new Connection(channel);
       open.add(connection);
-      connections.execute(connection);
+      try {
+        connections.execute(connection);
+      } catch (RuntimeException | OutOfMemoryError e) { // no thread to be had (pids limit)
+        open.remove(connection);
+        connection.close();
+      }
     }
   }
 
@@ -323,30 +328,40 @@ public final class Server {
     return function;
   }
 
+  /** Runs the function on a worker thread, its native output going to {@code captured}. */
+  private Future<Object> submit(RuntimeContext context, NativeCapture.Buffer captured) {
+    return workers.submit(
+        () -> {
+          NativeCapture.attach(captured);
+          try {
+            Function loaded = function();
+            if (loaded.loadError != null) {
+              throw new Function.LoadError(loaded.loadError);
+            }
+            return loaded.invoke(context);
+          } catch (Exception | Error e) {
+            throw e;
+          } catch (Throwable e) {
+            throw new ExecutionException(e); // neither Exception nor Error: unwrapped below
+          } finally {
+            NativeCapture.detach();
+          }
+        });
+  }
+
   private Http.Response action(Http.Request request, RuntimeLogger logger, long timeout) {
     RuntimeContext context = buildContext(request, logger);
     NativeCapture.Buffer captured = new NativeCapture.Buffer();
     Object output = null;
     boolean failed = false;
     int failedStatus = 500;
-    Future<Object> future =
-        workers.submit(
-            () -> {
-              NativeCapture.attach(captured);
-              try {
-                Function loaded = function();
-                if (loaded.loadError != null) {
-                  throw new Function.LoadError(loaded.loadError);
-                }
-                return loaded.invoke(context);
-              } catch (Exception | Error e) {
-                throw e;
-              } catch (Throwable e) {
-                throw new ExecutionException(e); // neither Exception nor Error: unwrapped below
-              } finally {
-                NativeCapture.detach();
-              }
-            });
+    Future<Object> future;
+    try {
+      future = submit(context, captured);
+    } catch (RuntimeException | OutOfMemoryError e) { // no thread to be had (pids limit)
+      context.error("The runtime could not start a thread for this request: " + e);
+      return Http.Response.text(503, "", logger.getId());
+    }
     try {
       output = timeout > 0 ? future.get(timeout, TimeUnit.SECONDS) : future.get();
     } catch (TimeoutException e) {
@@ -423,11 +438,13 @@ public final class Server {
     String hostHeader = headers.getOrDefault("host", "");
     String host = hostHeader;
     int port = defaultPort;
-    int colon = hostHeader.startsWith("[") ? hostHeader.indexOf(':', Math.max(0, hostHeader.indexOf(']'))) : hostHeader.indexOf(':');
+    int bracket = hostHeader.startsWith("[") ? hostHeader.indexOf(']') : -1;
+    int colon = hostHeader.indexOf(':', Math.max(0, bracket));
     if (colon >= 0) {
       host = hostHeader.substring(0, colon);
       String digits = hostHeader.substring(colon + 1);
-      if (!digits.isEmpty() && digits.length() <= 5 && digits.chars().allMatch(Character::isDigit)) {
+      boolean numeric = digits.chars().allMatch(Character::isDigit);
+      if (!digits.isEmpty() && digits.length() <= 5 && numeric) {
         port = Integer.parseInt(digits);
       }
     }
