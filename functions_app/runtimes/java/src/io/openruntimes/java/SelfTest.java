@@ -48,7 +48,10 @@ public final class SelfTest {
     Path logs = Files.createDirectory(dir.resolve("logs"));
     Path socket = dir.resolve("server.sock");
     NativeCapture.install();
-    Map<String, String> env = new HashMap<>();
+    Map<String, String> env = new HashMap<>(System.getenv());
+    env.put("HTTP_PROXY", "http://egress:selftest@127.0.0.1:9"); // starts the relay (unused)
+    env.put("NO_PROXY", "localhost,127.0.0.1,::1");
+    Egress.install(env);
     env.put("OPEN_RUNTIMES_SECRET", "selftest");
     env.put("OPEN_RUNTIMES_LOGS_DIR", logs.toString());
     env.put("OPEN_RUNTIMES_HEADERS", "{\"x-forced\":\"1\"}");
