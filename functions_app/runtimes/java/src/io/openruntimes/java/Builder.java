@@ -190,7 +190,7 @@ public final class Builder {
     System.out.flush();
     System.err.flush();
     if (status != 0) {
-      throw new BuildError("Compilation failed.");
+      throw new BuildError("javac failed (exit code " + status + ").");
     }
   }
 
