@@ -203,11 +203,26 @@ def _apt_install(rootfs, packages, cache, suite):
     }
     apt = ["chroot", str(rootfs), "apt-get", "-q", "-y", "-o", "Dpkg::Use-Pty=0"]
     _run([*apt, "update"], "apt-get update", env)
-    _run([*apt, "--no-install-recommends", "install", *packages], "apt-get install", env)
-    _run([*apt, "upgrade"], "apt-get upgrade", env)
+    with _proc_mounted(rootfs):
+        _run([*apt, "--no-install-recommends", "install", *packages], "apt-get install", env)
+        _run([*apt, "upgrade"], "apt-get upgrade", env)
+        _add_ca_certificates(rootfs, env)  # its hooks too (Java's keystore needs java)
     _link_debs(archives, cache)
-    _add_ca_certificates(rootfs, env)
     (rootfs / "etc/resolv.conf").unlink()
+
+
+@contextmanager
+def _proc_mounted(rootfs):
+    """/proc mounted in the new root while packages are configured: some maintainer scripts
+    run programs that need it (openjdk's postinst runs java). Lazily unmounted afterwards, so
+    the root is never packed with it."""
+    proc = rootfs / "proc"
+    proc.mkdir(exist_ok=True)
+    _run(["mount", "-t", "proc", "proc", str(proc)], "mount /proc")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(proc)], check=False, capture_output=True)
 
 
 def _add_ca_certificates(rootfs, env):

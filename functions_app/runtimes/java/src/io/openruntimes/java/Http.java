@@ -72,12 +72,14 @@ final class Http {
   /** Reads requests from one connection. */
   static final class Reader {
     private final SocketChannel channel;
+    private final Server.Connection connection;
     private byte[] buffer = new byte[16 * 1024];
     private int position;
     private int limit;
 
-    Reader(SocketChannel channel) {
+    Reader(SocketChannel channel, Server.Connection connection) {
       this.channel = channel;
+      this.connection = connection;
     }
 
     private boolean fill() throws IOException {
@@ -131,25 +133,31 @@ final class Http {
       }
     }
 
+    /** Exactly {@code length} bytes: what is buffered, then read straight into the result. */
     private byte[] readExact(int length) throws IOException, Error {
       byte[] out = new byte[length];
-      int copied = 0;
-      while (copied < length) {
-        if (position == limit && !fill()) {
+      int copied = Math.min(length, limit - position);
+      System.arraycopy(buffer, position, out, 0, copied);
+      position += copied;
+      ByteBuffer rest = ByteBuffer.wrap(out, copied, length - copied);
+      while (rest.hasRemaining()) {
+        if (channel.read(rest) < 0) {
           throw new Error(400, "Bad Request");
         }
-        int chunk = Math.min(length - copied, limit - position);
-        System.arraycopy(buffer, position, out, copied, chunk);
-        position += chunk;
-        copied += chunk;
       }
       return out;
     }
 
     /** The next request, or null when the client closed the connection between requests. */
-    Request read(SocketChannel channel) throws IOException, Error {
+    Request read() throws IOException, Error {
       String line;
       int budget = MAX_HEAD;
+      if (position == limit && !fill()) {
+        return null;
+      }
+      if (connection != null) {
+        connection.reading();
+      }
       do {
         line = readLine(budget, false);
         if (line == null) {
@@ -194,11 +202,11 @@ final class Http {
       } else {
         request.keepAlive = !connection.contains("close");
       }
-      request.body = readBody(request, channel);
+      request.body = readBody(request);
       return request;
     }
 
-    private byte[] readBody(Request request, SocketChannel channel) throws IOException, Error {
+    private byte[] readBody(Request request) throws IOException, Error {
       boolean chunked = request.header("transfer-encoding").toLowerCase().contains("chunked");
       String length = request.header("content-length");
       if (!chunked && length.isEmpty()) {
@@ -236,7 +244,8 @@ final class Http {
         int semicolon = line.indexOf(';');
         int chunk;
         try {
-          chunk = Integer.parseInt((semicolon >= 0 ? line.substring(0, semicolon) : line).strip(), 16);
+          String digits = semicolon >= 0 ? line.substring(0, semicolon) : line;
+          chunk = Integer.parseInt(digits.strip(), 16);
         } catch (NumberFormatException e) {
           throw new Error(400, "Bad Request");
         }
@@ -260,7 +269,7 @@ final class Http {
     }
   }
 
-  private static boolean isToken(String text) {
+  static boolean isToken(String text) {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       boolean ok =

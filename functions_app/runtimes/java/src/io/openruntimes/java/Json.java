@@ -83,6 +83,8 @@ public final class Json {
           out.append(']');
         }
         seen.remove(value);
+      } else if (isGsonElement(value.getClass())) {
+        out.append(value.toString()); // Gson's JsonElement prints itself as compact JSON
       } else if (value.getClass().isRecord()) {
         Map<String, Object> fields = new LinkedHashMap<>();
         for (RecordComponent component : value.getClass().getRecordComponents()) {
@@ -124,6 +126,15 @@ public final class Json {
     }
   }
 
+  private static boolean isGsonElement(Class<?> type) {
+    for (Class<?> current = type; current != null; current = current.getSuperclass()) {
+      if (current.getName().equals("com.google.gson.JsonElement")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean isPlatformClass(Class<?> type) {
     String name = type.getName();
     return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
@@ -143,7 +154,9 @@ public final class Json {
       for (Class<?> type : chain) {
         for (Field field : type.getDeclaredFields()) {
           int modifiers = field.getModifiers();
-          if (Modifier.isStatic(modifiers) || Modifier.isTransient(modifiers) || field.isSynthetic()) {
+          if (Modifier.isStatic(modifiers)
+              || Modifier.isTransient(modifiers)
+              || field.isSynthetic()) {
             continue;
           }
           field.setAccessible(true);

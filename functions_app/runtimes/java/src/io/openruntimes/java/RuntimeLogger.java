@@ -5,10 +5,10 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /**
@@ -24,7 +24,6 @@ public class RuntimeLogger {
   static final String NATIVE_NOTICE =
       "Native logs detected. Use context.log() or context.error() for better experience.";
   private static final Pattern LOG_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final String id;
   private final String directory;
@@ -54,7 +53,7 @@ public class RuntimeLogger {
     StringBuilder out =
         new StringBuilder(String.format("%08x%05x", now.getEpochSecond(), now.getNano() / 1000));
     for (int i = 0; i < padding; i++) {
-      out.append(Integer.toHexString(RANDOM.nextInt(16)));
+      out.append(Integer.toHexString(ThreadLocalRandom.current().nextInt(16)));
     }
     return out.toString();
   }

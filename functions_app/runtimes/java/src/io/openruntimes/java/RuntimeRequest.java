@@ -85,9 +85,33 @@ public class RuntimeRequest {
     return getBodyText();
   }
 
-  /** The body parsed as a JSON object; throws {@link JsonException} when it is not one. */
+  /**
+   * The body parsed as a JSON object (numbers as Double, as Gson's untyped decoding gives them).
+   * When it is not one this throws Gson's {@code JsonSyntaxException} where Gson is on the class
+   * path (as upstream, whose runtime parses with Gson), else {@link JsonException}.
+   */
   public Map<String, Object> getBodyJson() {
-    return Json.decodeObject(getBodyText());
+    try {
+      return Json.decodeObject(getBodyText());
+    } catch (JsonException e) {
+      throw asGsonError(e);
+    }
+  }
+
+  private static RuntimeException asGsonError(JsonException error) {
+    try {
+      Class<?> type =
+          Class.forName(
+              "com.google.gson.JsonSyntaxException", true, RuntimeRequest.class.getClassLoader());
+      Object converted =
+          type.getConstructor(String.class, Throwable.class).newInstance(error.getMessage(), error);
+      if (converted instanceof RuntimeException) {
+        return (RuntimeException) converted;
+      }
+    } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+      // no Gson: our own exception
+    }
+    return error;
   }
 
   /** Deprecated: the JSON object for a JSON content-type ({} when empty), else the text. */
