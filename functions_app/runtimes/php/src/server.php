@@ -29,6 +29,7 @@ const IDLE_TIMEOUT = 75.0;          // a keep-alive connection with no request
 const READ_TIMEOUT = 300.0;         // a request that stopped arriving half-way
 const WORKER_IDLE = 60.0;           // an extra idle worker is retired after this
 const NATIVE_KEEP = 64 * 1024;      // bytes of native output kept per request (cut to 8000 characters)
+const MAX_CONNECTIONS = 512;        // beyond this, new connections wait in the listen backlog (select() stays under FD_SETSIZE)
 const TEXT_PLAIN = 'text/plain; charset=utf-8';
 const SECRET_ERROR = 'Unauthorized. Provide correct "x-open-runtimes-secret" header.';
 const TIMEOUT_ERROR = 'Header "x-open-runtimes-timeout" must be an integer greater than 0.';
@@ -136,6 +137,7 @@ final class Server
     /** @var array<int, Job> running or waiting, with a deadline */
     private array $timed = [];
     private bool $canNoDelay;
+    private float $lastCheck = 0.0;
 
     public function __construct(private readonly string $socketPath, private readonly int $port)
     {
@@ -163,7 +165,7 @@ final class Server
             return $set;
         }
         $memory = (int) \getenv('OPEN_RUNTIMES_MEMORY');
-        return $memory > 0 ? \max(4, \min(16, intdiv($memory, 64))) : 8;
+        return $memory > 0 ? \max(4, \min(16, \intdiv($memory, 64))) : 8;
     }
 
     public function listen(): void
@@ -208,7 +210,7 @@ final class Server
     {
         $this->spawn(); // one worker ready before the first request
         while (true) {
-            $read = [$this->listener];
+            $read = \count($this->connections) < MAX_CONNECTIONS ? [$this->listener] : [];
             $write = [];
             foreach ($this->connections as $connection) {
                 $read[] = $connection->stream;
@@ -698,6 +700,15 @@ final class Server
                 $this->close($connection);
             }
         }
+        if ($now - $this->lastCheck >= 1.0) {
+            $this->lastCheck = $now;
+            foreach ($this->workers as $worker) {
+                // A worker that died while a process it started still holds its channel open.
+                if ($worker->job !== null && !($status = \proc_get_status($worker->process))['running']) {
+                    $this->ended($worker, $status);
+                }
+            }
+        }
         $idle = \array_filter($this->workers, static fn (WorkerProcess $worker) => $worker->job === null);
         if (\count($idle) > 1) {
             foreach ($idle as $worker) {
@@ -802,16 +813,27 @@ final class Server
         $this->schedule();
     }
 
-    /** The worker's channel closed: it exited (crash, out of memory) or was retired. */
-    private function ended(WorkerProcess $worker): void
+    /**
+     * The worker's channel closed, or it is gone: it exited (crash, out of memory) or was
+     * retired. @param array<string, mixed>|null $status its proc_get_status() once it exited
+     */
+    private function ended(WorkerProcess $worker, ?array $status = null): void
     {
         $this->readOutput($worker);
         $job = $worker->job;
         $worker->job = null;
-        for ($tries = 0; ($status = \proc_get_status($worker->process))['running'] && $tries < 50; $tries++) {
-            \usleep(2000); // its descriptors close a moment before it can be reaped
+        if ($status === null) {
+            $status = \proc_get_status($worker->process);
+            for ($tries = 0; $status['running'] && $tries < 50; $tries++) {
+                \usleep(2000); // its descriptors close a moment before it can be reaped
+                $status = \proc_get_status($worker->process);
+            }
         }
-        $how = $status['signaled'] ? 'was killed by signal ' . $status['termsig'] : 'exited with code ' . $status['exitcode'];
+        $how = match (true) {
+            $status['running'] => 'closed its channel',
+            $status['signaled'] => 'was killed by signal ' . $status['termsig'],
+            default => 'exited with code ' . $status['exitcode'],
+        };
         $this->remove($worker, true);
         if ($job !== null) {
             $message = "The PHP process running the function {$how} before it answered (out of memory, or a crash).";
