@@ -109,6 +109,8 @@ final class WorkerProcess
     public ?Job $job = null;
     public float $idleSince;
     public bool $retire = false;
+    public bool $served = false;   // it has been given a request
+    public string $early = '';     // what it printed before that (loading the entrypoint)
 
     /** @param resource $process @param resource $channel @param resource $output */
     public function __construct(public $process, public $channel, public $output)
@@ -208,7 +210,6 @@ final class Server
 
     public function serve(): never
     {
-        $this->spawn(); // one worker ready before the first request
         while (true) {
             $read = \count($this->connections) < MAX_CONNECTIONS ? [$this->listener] : [];
             $write = [];
@@ -652,6 +653,11 @@ final class Server
             $job = \array_shift($this->queue);
             $job->worker = $idle;
             $idle->job = $job;
+            if (!$idle->served) {
+                $idle->served = true;
+                $job->addNative($idle->early); // its entrypoint's output belongs to its first request
+                $idle->early = '';
+            }
             $idle->out .= $job->frame;
             $this->flushWorker($idle);
         }
@@ -722,7 +728,8 @@ final class Server
 
     // -- workers ------------------------------------------------------------------------------
 
-    private function spawn(): ?WorkerProcess
+    /** A new worker: it starts loading the entrypoint at once, before it is given a request. */
+    public function spawn(): ?WorkerProcess
     {
         $pair = \stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
         if ($pair === false) {
@@ -747,8 +754,12 @@ final class Server
         return $worker;
     }
 
-    /** Stop a worker (killed when it may still run) and reap it; keep one worker ready. */
-    private function remove(WorkerProcess $worker, bool $kill): void
+    /**
+     * Stop a worker (killed when it may still run) and reap it; keep one worker ready, unless
+     * this one died on its own before it was given a request (its entrypoint may end the
+     * process as it loads: a new worker then starts only when a request needs one).
+     */
+    private function remove(WorkerProcess $worker, bool $kill, bool $respawn = true): void
     {
         unset($this->workers[\spl_object_id($worker)]);
         if ($kill) {
@@ -757,7 +768,7 @@ final class Server
         @\fclose($worker->channel);
         @\fclose($worker->output);
         @\proc_close($worker->process);
-        if ($this->workers === []) {
+        if ($respawn && $this->workers === []) {
             $this->spawn();
         }
     }
@@ -767,6 +778,8 @@ final class Server
         while (($data = @\fread($worker->output, READ_SIZE)) !== false && $data !== '') {
             if ($worker->job !== null) {
                 $worker->job->addNative($data);
+            } elseif (!$worker->served) {
+                $worker->early .= \substr($data, 0, \max(0, NATIVE_KEEP - \strlen($worker->early)));
             } else {
                 \fwrite(STDOUT, $data); // between requests: the runtime's own output
             }
@@ -831,12 +844,13 @@ final class Server
         }
         $how = match (true) {
             $status['running'] => 'closed its channel',
+            $status['signaled'] && $status['termsig'] === 9 => 'was killed (signal 9: out of memory?)',
             $status['signaled'] => 'was killed by signal ' . $status['termsig'],
             default => 'exited with code ' . $status['exitcode'],
         };
-        $this->remove($worker, true);
+        $this->remove($worker, true, $job !== null);
         if ($job !== null) {
-            $message = "The PHP process running the function {$how} before it answered (out of memory, or a crash).";
+            $message = "The PHP process running the function {$how} before it answered.";
             $this->finish($job, 500, [['content-type', TEXT_PLAIN]], '', $message);
         }
         $this->schedule();
@@ -865,6 +879,7 @@ function main(): never
     foreach ([SIGTERM, SIGINT] as $signal) {
         \pcntl_signal($signal, static fn () => $server->stop());
     }
+    $server->spawn(); // the first worker loads the function while the server starts listening
     $server->listen();
     echo "HTTP server successfully started!\n";
     $server->serve();

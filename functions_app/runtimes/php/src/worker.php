@@ -27,6 +27,8 @@ final class Worker
 
     /** @var callable|null */
     private $function = null;
+    /** Why the entrypoint cannot serve, when loading it failed. */
+    private ?LoadFailure $failure = null;
     private string $functionDir;
     private string $entrypoint;
     private string $logsDir;
@@ -36,6 +38,7 @@ final class Worker
     private $channel;
     /** The request being served (its logger), so the shutdown handler can still answer it. */
     private ?Logger $current = null;
+    private bool $loading = false;
 
     public function __construct()
     {
@@ -61,6 +64,15 @@ final class Worker
     public function run(): void
     {
         \register_shutdown_function([$this, 'shutdown']);
+        // The entrypoint is loaded before the first request arrives (the server starts a worker
+        // ahead of need); what it prints meanwhile goes to the first request's logs.
+        $this->loading = true;
+        try {
+            $this->load();
+        } catch (LoadFailure $failure) {
+            $this->failure = $failure;
+        }
+        $this->loading = false;
         while (($message = $this->receive()) !== null) {
             $logger = new Logger($message['logId'], $this->logsDir);
             $this->current = $logger;
@@ -122,10 +134,9 @@ final class Worker
     {
         $context = new \RuntimeContext($logger);
         $this->fillRequest($context->req, $message);
-        try {
-            $function = $this->load();
-        } catch (LoadFailure $failure) {
-            $logger->write([$failure->getMessage()], Logger::TYPE_ERROR);
+        $function = $this->function;
+        if ($function === null) {
+            $logger->write([$this->failure?->getMessage() ?? self::SIGNATURE_INVALID], Logger::TYPE_ERROR);
             // A fresh process for the next try: a half-run include must not be run twice.
             return ['status' => 503, 'headers' => [['content-type', 'text/plain; charset=utf-8']], 'body' => '', 'retire' => true];
         }
@@ -156,11 +167,8 @@ final class Worker
     }
 
     /** The entrypoint's callable, included once (with vendor/autoload.php first when the build made one). */
-    private function load(): callable
+    private function load(): void
     {
-        if ($this->function !== null) {
-            return $this->function;
-        }
         $file = $this->functionDir . '/' . $this->entrypoint;
         if (!\is_file($file)) {
             throw new LoadFailure('Failed to load entrypoint, file ' . $this->entrypoint . ' does not exist.');
@@ -180,7 +188,6 @@ final class Worker
             throw new LoadFailure(self::SIGNATURE_INVALID);
         }
         $this->function = $loaded;
-        return $loaded;
     }
 
     /** include in a scope of its own: no $this, no server variables. */
@@ -314,12 +321,17 @@ final class Worker
     public function shutdown(): void
     {
         $logger = $this->current;
+        $error = \error_get_last();
+        $fatal = $error !== null && ($error['type'] & self::FATAL) !== 0;
         if ($logger === null) {
+            if ($this->loading) { // stderr: the first request's logs
+                $this->flushNative();
+                \fwrite(\STDERR, "\nThe entrypoint ended the PHP process while it was loading (" . ($fatal ? 'a fatal error' : 'exit() or die()') . ").\n");
+            }
             return;
         }
         $this->current = null;
-        $error = \error_get_last();
-        if ($error !== null && ($error['type'] & self::FATAL) !== 0) {
+        if ($fatal) {
             $text = \sprintf('PHP Fatal error: %s in %s:%d', $error['message'], $error['file'], $error['line']);
         } else {
             $text = 'The function ended the PHP process (exit() or die()) before it returned a response.';
