@@ -353,5 +353,27 @@ final class InvalidResponse extends \Exception
 {
 }
 
+/**
+ * PHP's http(s):// stream wrappers (file_get_contents, fopen, ... on a URL) ignore the proxy
+ * variables (curl, Guzzle and Appwrite's SDK honour them): their default context goes through
+ * the egress proxy too. It cannot honour NO_PROXY per host, and a call with a context of its
+ * own does not use it.
+ */
+function proxyStreams(): void
+{
+    $raw = \getenv('HTTPS_PROXY') ?: \getenv('https_proxy') ?: \getenv('HTTP_PROXY') ?: \getenv('http_proxy');
+    $proxy = $raw ? \parse_url($raw) : false;
+    if (!\is_array($proxy) || !isset($proxy['host'])) {
+        return;
+    }
+    $options = ['proxy' => 'tcp://' . $proxy['host'] . ':' . ($proxy['port'] ?? 80), 'request_fulluri' => true];
+    if (isset($proxy['user'])) {
+        $credentials = \rawurldecode($proxy['user']) . ':' . \rawurldecode($proxy['pass'] ?? '');
+        $options['header'] = ['Proxy-Authorization: Basic ' . \base64_encode($credentials)];
+    }
+    \stream_context_set_default(['http' => $options]);
+}
+
 \error_reporting(E_ALL);
+proxyStreams();
 (new Worker())->run();
