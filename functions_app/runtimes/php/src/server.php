@@ -1,7 +1,8 @@
 <?php
 
-// Open Runtimes v5 function server for PHP, standard library only (pcntl and posix of
-// Debian's php-cli; sockets when present, for TCP_NODELAY).
+// Open Runtimes v5 function server for PHP, standard library only: it runs without php.ini
+// and extensions (helpers/server.sh: `php -n`, only pcntl, built into php-cli, and sockets
+// for TCP_NODELAY), so it starts fast; the workers get Debian's extensions and src/php.ini.
 //
 // One server process speaks HTTP/1.1 (keep-alive, Content-Length and chunked request bodies,
 // `Expect: 100-continue`, 413 above 20 MB, each response in one write) on a stream_select()
@@ -436,6 +437,11 @@ final class Server
         return $request;
     }
 
+    private static function digits(string $text): bool
+    {
+        return \preg_match('/\A[0-9]+\z/', $text) === 1;
+    }
+
     /** @param array<string, mixed> $request the first value of a header, or '' */
     private static function header(array $request, string $name): string
     {
@@ -456,7 +462,7 @@ final class Server
         $connection->remaining = 0;
         if (!$connection->chunked) {
             $length = self::header($request, 'content-length');
-            if ($length !== '' && !\ctype_digit($length)) {
+            if ($length !== '' && !self::digits($length)) {
                 throw new HttpError(400, 'Bad Request');
             }
             if (\strlen($length) > 12 || (int) $length > MAX_BODY) {
@@ -510,7 +516,7 @@ final class Server
                     continue;
                 }
                 $size = \trim(\explode(';', $line, 2)[0]);
-                if ($size === '' || !\ctype_xdigit($size) || \strlen($size) > 8) {
+                if (\preg_match('/\A[0-9A-Fa-f]{1,8}\z/', $size) !== 1) {
                     throw new HttpError(400, 'Bad Request');
                 }
                 $connection->remaining = (int) \hexdec($size);
@@ -599,7 +605,7 @@ final class Server
             return;
         }
         $timeout = self::header($request, 'x-open-runtimes-timeout');
-        if ($timeout !== '' && (!\ctype_digit($timeout) || (int) $timeout === 0)) {
+        if ($timeout !== '' && (!self::digits($timeout) || (int) $timeout === 0)) {
             $this->respond($connection, 500, [['content-type', TEXT_PLAIN]], TIMEOUT_ERROR, $keepAlive, $head);
             return;
         }

@@ -214,7 +214,7 @@ final class Worker
         $scheme = $headers['x-forwarded-proto'] ?? 'http';
         $defaultPort = $scheme === 'https' ? 443 : 80;
         [$host, $port] = self::splitHost($headers['host'] ?? '');
-        $port = \ctype_digit($port) ? (int) $port : $defaultPort;
+        $port = \preg_match('/\A[0-9]{1,5}\z/', $port) === 1 ? (int) $port : $defaultPort;
         $query = [];
         foreach (\explode('&', $queryString) as $param) {
             $pair = \explode('=', $param, 2);
@@ -265,7 +265,7 @@ final class Worker
             throw new InvalidResponse('The function returned ' . \get_debug_type($output) . '; return one of the $context->res->* results.');
         }
         $status = $output['statusCode'] ?? 200;
-        if (!\is_int($status) && !(\is_string($status) && \ctype_digit($status))) {
+        if (!\is_int($status) && !(\is_string($status) && \preg_match('/\A[0-9]{1,3}\z/', $status) === 1)) {
             throw new InvalidResponse('Invalid response status code: ' . \var_export($status, true));
         }
         $status = (int) $status;
