@@ -111,6 +111,7 @@ final class WorkerProcess
     public float $idleSince;
     public bool $retire = false;
     public bool $served = false;   // it has been given a request
+    public bool $silent = false;   // its output pipe reached its end
     public string $early = '';     // what it printed before that (loading the entrypoint)
 
     /** @param resource $process @param resource $channel @param resource $output */
@@ -222,7 +223,9 @@ final class Server
             }
             foreach ($this->workers as $worker) {
                 $read[] = $worker->channel;
-                $read[] = $worker->output;
+                if (!$worker->silent) {
+                    $read[] = $worker->output;
+                }
                 if ($worker->out !== '') {
                     $write[] = $worker->channel;
                 }
@@ -716,7 +719,7 @@ final class Server
             $this->lastCheck = $now;
             foreach ($this->workers as $worker) {
                 // A worker that died while a process it started still holds its channel open.
-                if ($worker->job !== null && !($status = \proc_get_status($worker->process))['running']) {
+                if (!($status = \proc_get_status($worker->process))['running']) {
                     $this->ended($worker, $status);
                 }
             }
@@ -781,7 +784,15 @@ final class Server
 
     private function readOutput(WorkerProcess $worker): void
     {
-        while (($data = @\fread($worker->output, READ_SIZE)) !== false && $data !== '') {
+        if ($worker->silent) {
+            return;
+        }
+        while (true) {
+            $data = @\fread($worker->output, READ_SIZE);
+            if ($data === false || $data === '') {
+                $worker->silent = $data === false || \feof($worker->output);
+                return;
+            }
             if ($worker->job !== null) {
                 $worker->job->addNative($data);
             } elseif (!$worker->served) {
