@@ -2,9 +2,10 @@
 # Executor contract: helpers/build.sh '<build commands>'
 #
 # Source: /mnt/code (files), or the archive /tmp/code.tar.gz when /mnt/code is empty.
-# Copies it to /usr/local/build, runs the build commands there with `bash -e` (npm install
-# creates node_modules), writes .open-runtimes and packs the whole build directory into
-# /mnt/code/code.tar.gz (code.tar when OPEN_RUNTIMES_BUILD_COMPRESSION=none).
+# Copies it to /usr/local/build, runs the build commands there with `bash -e` (`composer
+# install` creates vendor/ there, so it ships in the artifact; the server requires
+# vendor/autoload.php before the entrypoint), writes .open-runtimes and packs the whole build
+# directory into /mnt/code/code.tar.gz (code.tar when OPEN_RUNTIMES_BUILD_COMPRESSION=none).
 set -e
 shopt -s dotglob nullglob
 
