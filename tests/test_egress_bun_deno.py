@@ -38,7 +38,12 @@ export default async (context) => {
 };
 """
 
-RUNTIMES = {"bunout": Runtime.BUN_1_1, "denoout": Runtime.DENO_2_0}
+RUNTIMES = {
+    "bun11": Runtime.BUN_1_1,
+    "bun12": Runtime.BUN_1_2,
+    "deno20": Runtime.DENO_2_0,
+    "deno25": Runtime.DENO_2_5,
+}
 
 
 @pytest.fixture

@@ -134,20 +134,22 @@ DENO = (
         'Deno.readTextFileSync(new URL("./built.txt", import.meta.url))',
     )
 )
-FUNCTIONS["bun-1.1"] = {
-    **FUNCTIONS["node-18.0"],
-    "commands": "bun -e \"require('fs').writeFileSync('built.txt', Bun.version)\"",
-    "built": "1.1.",
-}
-FUNCTIONS["deno-2.0"] = {
-    "files": {
-        "index.js": 'import helper from "./helper.js";\n' + DENO,
-        "helper.js": 'export default "hi";\n',
-    },
-    "entrypoint": "index.js",
-    "commands": "deno eval \"Deno.writeTextFileSync('built.txt', Deno.version.deno)\"",
-    "built": "2.0.",
-}
+for _bun_id, _version in (("bun-1.1", "1.1."), ("bun-1.2", "1.2.")):
+    FUNCTIONS[_bun_id] = {
+        **FUNCTIONS["node-18.0"],
+        "commands": "bun -e \"require('fs').writeFileSync('built.txt', Bun.version)\"",
+        "built": _version,
+    }
+for _deno_id, _version in (("deno-2.0", "2.0."), ("deno-2.5", "2.5.")):
+    FUNCTIONS[_deno_id] = {
+        "files": {
+            "index.js": 'import helper from "./helper.js";\n' + DENO,
+            "helper.js": 'export default "hi";\n',
+        },
+        "entrypoint": "index.js",
+        "commands": "deno eval \"Deno.writeTextFileSync('built.txt', Deno.version.deno)\"",
+        "built": _version,
+    }
 JS_IDS = [rid for rid in FUNCTIONS if not rid.startswith("python-")]
 
 

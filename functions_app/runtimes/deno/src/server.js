@@ -5,10 +5,13 @@
 // Listens on the Unix socket $OPEN_RUNTIMES_SOCKET when set (bound under a temporary name,
 // then renamed: the path appears only once it accepts), else on TCP port $OPEN_RUNTIMES_PORT
 // (3000). Deno's fetch reads HTTP(S)_PROXY / NO_PROXY itself, so outbound requests go through
-// the platform's egress proxy without help.
+// the platform's egress proxy without help; node:http and node:https get help where the
+// version's client ignores the variables (egress.js).
 
 import fs from "node:fs";
+import process from "node:process";
 import { installNativeCapture } from "./context.js";
+import * as egress from "./egress.js";
 import { handle } from "./function.js";
 
 function onError(error) {
@@ -46,6 +49,7 @@ function listen() {
 }
 
 installNativeCapture();
+egress.install(process.env, Deno.version.deno);
 // Background failures of user code are reported, not fatal: the runtime stays warm.
 globalThis.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
