@@ -1,9 +1,11 @@
-"""The benchmark's isolated instance and its HTTP clients: a temporary STORAGE_DIR, gunicorn and
-qcluster as subprocesses, the REST client, and the functions and deployments it measures."""
+"""The benchmark's isolated instance and its HTTP clients: a temporary STORAGE_DIR, gunicorn,
+qcluster and the egress proxy as subprocesses, the REST client, and the functions and
+deployments it measures."""
 
 import contextlib
 import http.client
 import io
+import ipaddress
 import json
 import math
 import os
@@ -158,8 +160,20 @@ def answers(path):
 # -- the isolated instance -----------------------------------------------------------------------
 
 
+def registry_gateways():
+    """Package registries that resolve to a non-public address on this network (a gateway, as
+    in a sandbox), for ``EGRESS_INTERNAL_HOSTS``: builds that install packages reach them."""
+    found = set()
+    for host in ("registry.npmjs.org", "pypi.org", "files.pythonhosted.org"):
+        with contextlib.suppress(OSError):
+            for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM):
+                if not ipaddress.ip_address(info[4][0]).is_global:
+                    found.add(f"{info[4][0]}:443")
+    return ",".join(sorted(found))
+
+
 class Service:
-    """Temporary STORAGE_DIR, migrated database, project and key, gunicorn and qcluster."""
+    """Temporary STORAGE_DIR, migrated database, project and key, gunicorn, qcluster, egress proxy."""
 
     def __init__(self, stack):
         self.dir = Path(tempfile.mkdtemp(prefix="functions-bench-"))
@@ -174,6 +188,7 @@ class Service:
             "LOG_LEVEL": "WARNING",
             "Q_WORKERS": Q_WORKERS,
             "Q_POLL": Q_POLL,
+            "EGRESS_INTERNAL_HOSTS": registry_gateways(),
         }
         self.port, self.procs, self.key = free_port(), {}, ""
 
@@ -224,9 +239,11 @@ class Service:
             ],
         )
         self.spawn("qcluster", [str(VENV / "python"), "manage.py", "qcluster"])
+        # Builds that install packages (the conformance functions' do) go through it.
+        self.spawn("egress", [str(VENV / "python"), "manage.py", "egress_proxy"])
         if not wait_for(self.ready, 60, 0.2):
             raise BenchError("gunicorn did not answer within 60 s")
-        log(f"gunicorn on 127.0.0.1:{self.port}, qcluster started")
+        log(f"gunicorn on 127.0.0.1:{self.port}, qcluster and egress proxy started")
 
     def ready(self):
         for name, proc in self.procs.items():

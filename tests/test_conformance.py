@@ -47,7 +47,7 @@ from functions_app import runtimes
 
 from .deploy import upload, wait_deployment
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine", "egress")]
 FOLDER = Path(__file__).parent / "conformance"
 TRUNCATED = "... Log truncated due to size limit (8000 characters)"
 JS_KINDS = ("node", "bun", "deno")

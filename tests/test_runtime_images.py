@@ -123,6 +123,35 @@ for _node_id, _major in (("node-20.0", "v20."), ("node-22", "v22.")):
     FUNCTIONS[_node_id] = {**FUNCTIONS["node-18.0"], "built": _major}
 NODE_IDS = [rid for rid in FUNCTIONS if rid.startswith("node-")]
 
+# Bun runs the Node function as it is (CommonJS); Deno an ES module version of it, as Appwrite's
+# Deno functions are written (no Buffer, no require).
+DENO = (
+    NODE.replace("module.exports = async", "export default async")
+    .replace("Buffer.from([0, 255, 1])", "new Uint8Array([0, 255, 1])")
+    .replace('require("./helper.js")', "helper")
+    .replace(
+        'require("fs").readFileSync(__dirname + "/built.txt", "utf8")',
+        'Deno.readTextFileSync(new URL("./built.txt", import.meta.url))',
+    )
+)
+for _bun_id, _version in (("bun-1.1", "1.1."), ("bun-1.2", "1.2.")):
+    FUNCTIONS[_bun_id] = {
+        **FUNCTIONS["node-18.0"],
+        "commands": "bun -e \"require('fs').writeFileSync('built.txt', Bun.version)\"",
+        "built": _version,
+    }
+for _deno_id, _version in (("deno-2.0", "2.0."), ("deno-2.5", "2.5.")):
+    FUNCTIONS[_deno_id] = {
+        "files": {
+            "index.js": 'import helper from "./helper.js";\n' + DENO,
+            "helper.js": 'export default "hi";\n',
+        },
+        "entrypoint": "index.js",
+        "commands": "deno eval \"Deno.writeTextFileSync('built.txt', Deno.version.deno)\"",
+        "built": _version,
+    }
+JS_IDS = [rid for rid in FUNCTIONS if not rid.startswith("python-")]
+
 
 class UnixConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout=30):
@@ -395,7 +424,7 @@ def test_concurrent_requests(server):
 
 def test_node_log_objects(runtime, request):
     """BigInt, Map, Set, URL, Date, Error and circular references are written as JSON text."""
-    if not runtime.id.startswith("node-"):
+    if runtime.id not in JS_IDS:
         pytest.skip("JavaScript values")
     sock, logs = request.getfixturevalue("server")
     status, headers, body = call(sock, "/objects")
