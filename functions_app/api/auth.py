@@ -14,7 +14,7 @@ from ..errors import AppwriteError
 from ..ids import is_valid_id
 from ..models import ApiKey, Project, ProjectUser
 from ..models.project import hash_secret
-from ..services import keys, sessions
+from ..services import cache, keys, sessions
 from ..services.callers import (
     APP_EXTRA_SCOPES,
     Caller,
@@ -33,10 +33,14 @@ def resolve_project(request):
     project_id = project_id_of(request)
     if not project_id or project_id == "console":
         return None
-    project = Project.objects.filter(pk=project_id).first() if is_valid_id(project_id) else None
+    project = cache.lookup("project", project_id, lambda: find_project(project_id))
     if project is None:
         raise AppwriteError("project_not_found")
     return project
+
+
+def find_project(project_id):
+    return Project.objects.filter(pk=project_id).first() if is_valid_id(project_id) else None
 
 
 def key_caller(project, secret):
@@ -179,20 +183,24 @@ def resolve_caller(request):
 
 
 def standard_key(request, secret):
-    """The common case in one query: a valid standard key of the named project."""
-    if secret.startswith("dynamic_") or not is_valid_id(project_id_of(request)):
+    """The common case: a valid standard key of the named project (cached, see
+    ``services/cache.py``)."""
+    project_id = project_id_of(request)
+    if secret.startswith("dynamic_") or not is_valid_id(project_id):
         return None
-    key = (
-        ApiKey.objects.select_related("project")
-        .filter(secret_hash=hash_secret(secret), revoked=False, project_id=project_id_of(request))
-        .first()
-    )
+    secret_hash = hash_secret(secret)
+    key = cache.lookup("key", (secret_hash, project_id), lambda: find_key(secret_hash, project_id))
     if key is None:
         return None  # let the slow path find the exact error
     if key.expired:
         raise AppwriteError("project_key_expired")
     key.touch()
     return Caller(key.project, "apps", set(key.scopes) | APP_EXTRA_SCOPES, key=key)
+
+
+def find_key(secret_hash, project_id):
+    keys_ = ApiKey.objects.select_related("project")
+    return keys_.filter(secret_hash=secret_hash, revoked=False, project_id=project_id).first()
 
 
 class AppwriteAuthentication(BaseAuthentication):

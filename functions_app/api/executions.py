@@ -6,7 +6,7 @@ from django.http import HttpResponse
 
 from ..errors import AppwriteError
 from ..models import Execution
-from ..services import abuse, documents
+from ..services import abuse, documents, functions
 from ..services import executions as service
 from . import fields as parse
 from . import queries
@@ -63,7 +63,7 @@ class ExecutionsView(AppwriteView):
             raise AppwriteError("general_rate_limit_exceeded")
         data = self.params()
         req, run_async, moment = parse.execution_request(self.caller, data, request.META)
-        function = get_function(self.project, function_id, with_variables=False)
+        function = functions.runnable(self.project, function_id)
         execution, result = service.create_http_execution(
             self.caller, function, req, run_async, moment
         )

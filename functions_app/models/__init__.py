@@ -7,9 +7,11 @@ from .project import ApiKey, Project, Team
 from .rule import Rule
 from .user import ProjectUser, Session
 from .variable import Variable
+from .versions import ConfigVersion
 
 __all__ = [
     "ApiKey",
+    "ConfigVersion",
     "Deployment",
     "EventChain",
     "Execution",

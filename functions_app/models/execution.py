@@ -55,13 +55,19 @@ class Execution(Timestamped):
     # The originating action this run belongs to: events it causes spend that chain's budget.
     event_chain = models.CharField(max_length=36, blank=True, default=unique_id)
     worker = models.CharField(max_length=200, blank=True, default="")  # who runs it (async)
+    # Waiting for its function's capacity with no task queued: the next run of the function
+    # that ends queues it again (``services/parking.py``).
+    parked = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["project", "uid"], name="execution_uid_per_project")
         ]
-        indexes = [models.Index(fields=["status", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"]),
+            models.Index(fields=["function", "parked", "status"]),
+        ]
 
     def __str__(self):
         return self.uid

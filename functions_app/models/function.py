@@ -40,6 +40,10 @@ class Function(Timestamped):
     latest_deployment_created_at = models.DateTimeField(null=True, blank=True)
     latest_deployment_status = models.CharField(max_length=16, blank=True, default="")
     search = models.TextField(blank=True, default="")
+    # Beyond Appwrite (console and admin settings): scaling of the warm containers.
+    keep_warm = models.BooleanField(default=False)  # never fewer than one warm container
+    max_replicas = models.PositiveSmallIntegerField(default=0)  # 0: from spec and host
+    max_concurrency = models.PositiveIntegerField(default=0)  # 0: replicas x per-replica share
 
     class Meta:
         ordering = ["id"]

@@ -20,7 +20,7 @@ from django.utils import timezone
 from .. import events as catalogue
 from ..ids import unique_id
 from ..models import EventChain, Execution, Function
-from . import documents, enqueue
+from . import cache, documents, enqueue
 from .execution_requests import Request, new_execution
 
 MAX_DEPTH = 3
@@ -125,6 +125,8 @@ def rule_changed(rule, action, origin=None, payload=None):
 
 def dispatch(project_id, pattern, params, payload, user_id="", cause=None, chain=""):
     """Start every subscribed function the chain's budget allows; returns the executions created."""
+    if not subscriptions(project_id):
+        return []
     names = catalogue.generate_events(pattern, params)
     depth = cause.depth + 1 if cause and cause.trigger == Execution.Trigger.EVENT else 1
     if depth > MAX_DEPTH:
@@ -175,13 +177,24 @@ def prune_chains(now=None):
     return EventChain.objects.filter(updated_at__lt=cutoff).delete()[0]
 
 
+def subscriptions(project_id):
+    """``[(function pk, events)]`` of the project's functions that subscribe to any event
+    (cached: most projects have none, and every change to a function is an event)."""
+    return cache.lookup(
+        "subscriptions",
+        project_id,
+        lambda: list(
+            Function.objects.filter(project_id=project_id)
+            .exclude(events=[])
+            .values_list("pk", "events")
+        ),
+        keep=lambda found: True,
+    )
+
+
 def subscribers(project_id, names):
     """Functions subscribed to any of ``names``: matched on the events column alone first."""
-    candidates = (
-        Function.objects.filter(project_id=project_id)
-        .exclude(events=[])
-        .values_list("pk", "events")
-    )
+    candidates = subscriptions(project_id)
     matching = [pk for pk, subscribed in candidates if catalogue.matches(list(subscribed), names)]
     return list(Function.objects.filter(pk__in=matching)) if matching else []
 

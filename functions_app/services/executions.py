@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from .. import roles
 from ..errors import AppwriteError
 from ..models import Deployment, Execution, ProjectUser
-from . import enqueue, events, executor, functions, headers, keys, sync_slots, workers
+from . import cache, enqueue, events, executor, functions, headers, keys, sync_slots, workers
 from .execution_requests import Request, new_execution
 
 LOG_LIMIT = 1_000_000
@@ -50,24 +50,19 @@ def parse_scheduled_at(value):
     return moment
 
 
-_ready_deployments = {}  # (function pk, deployment uid) -> Deployment; ready builds never change
-
-
 def find_active_deployment(function):
     if not function.deployment_uid:
         return None
-    key = (function.pk, function.deployment_uid)
-    deployment = _ready_deployments.get(key)
-    if deployment is None:
-        try:
-            deployment = Deployment.objects.get(function=function, uid=function.deployment_uid)
-        except Deployment.DoesNotExist:
-            return None
-        if deployment.status == Deployment.Status.READY:
-            if len(_ready_deployments) > 1000:
-                _ready_deployments.clear()
-            _ready_deployments[key] = deployment
-    return deployment
+    return cache.lookup(
+        "deployment",
+        (function.pk, function.deployment_uid),
+        lambda: Deployment.objects.filter(function=function, uid=function.deployment_uid).first(),
+        keep=is_ready,  # other states still change
+    )
+
+
+def is_ready(deployment):
+    return deployment is not None and deployment.status == Deployment.Status.READY
 
 
 def active_deployment(function):

@@ -10,7 +10,7 @@ from .. import runtimes
 from ..errors import AppwriteError, argument_invalid
 from ..ids import unique_id
 from ..models import Function
-from . import builder, events, executor, rules, scheduler, storage
+from . import builder, cache, events, executor, rules, scheduler, storage
 from .specifications import DEFAULT_SLUG
 
 # Fields a PUT resets to these values when they are left out.
@@ -41,6 +41,18 @@ def available_runtimes():
         for rt in runtimes.registry().values()
         if rt.runs_here and (not allowlist or rt.id in allowlist)
     ]
+
+
+def runnable(project, function_id):
+    """The function, to run it: cached (see ``cache``), so never edited nor rendered."""
+    function = cache.lookup(
+        "function",
+        (project.pk, function_id),
+        lambda: Function.objects.filter(project=project, uid=function_id).first(),
+    )
+    if function is None:
+        raise AppwriteError("function_not_found")
+    return function
 
 
 def check_runtime_available(runtime_id):

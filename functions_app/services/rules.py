@@ -20,7 +20,7 @@ from django.db.models import Q
 
 from ..errors import AppwriteError, argument_invalid
 from ..models import Function, Rule
-from . import events
+from . import cache, events
 
 NOT_ALLOWED = "This domain name is not allowed. Please use a different domain."
 ALWAYS_DENIED = ("localhost", "appwrite")  # as Appwrite denies them
@@ -150,10 +150,7 @@ def delete_rule(rule, origin=None):
 
 def find_function(host):
     """The function a (lowercase, port-less) host under the functions domain routes to."""
-    rule = Rule.objects.filter(domain=host).select_related("function__project").first()
-    if rule is not None:
-        return rule.function
-    return qualified_function(host[: -len(parent_domain()) - 1])
+    return cache.lookup("host", host, lambda: _routed(host, qualified=True), keep=_always)
 
 
 def custom_domain_function(host):
@@ -161,8 +158,18 @@ def custom_domain_function(host):
     through a rule, and never for one of this service's own names."""
     if not host or is_reserved(host):
         return None
+    return cache.lookup("host", host, lambda: _routed(host, qualified=False), keep=_always)
+
+
+def _always(found):
+    return True  # a host without a function is remembered too (until the next change)
+
+
+def _routed(host, qualified):
     rule = Rule.objects.filter(domain=host).select_related("function__project").first()
-    return rule.function if rule is not None else None
+    if rule is not None:
+        return rule.function
+    return qualified_function(host[: -len(parent_domain()) - 1]) if qualified else None
 
 
 def qualified_function(label):
