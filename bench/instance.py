@@ -24,7 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "bin"
 PROJECT = "bench"
-WEB_WORKERS, WEB_THREADS = 2, 8  # one process per vCPU; threads mostly wait on the runtime socket
+# One process per vCPU; threads mostly wait on the runtime socket. 40 threads (and synchronous
+# caps to match) let 32 clients of a slow function in, for the replica and cap rows.
+WEB_WORKERS, WEB_THREADS = 2, 40
+SYNC_CAP = "36"
 Q_WORKERS, Q_POLL = "4", "0.05"  # the README defaults
 RUNTIMES = {  # runtime id: (function id, entrypoint, source)
     "python-3.11": (
@@ -40,16 +43,29 @@ RUNTIMES = {  # runtime id: (function id, entrypoint, source)
 }
 QUICK = "--quick" in sys.argv[1:]  # a smoke test of the script itself: small N, not a result
 N_UPLOAD, N_COLD, N_RACE, N_WARM, N_ASYNC, N_DRAIN, N_NAIVE = (
-    (2, 3, 1, 100, 5, 50, 2) if QUICK else (5, 15, 5, 1000, 20, 500, 10)
+    (2, 3, 1, 100, 5, 50, 3) if QUICK else (5, 15, 5, 1000, 20, 500, 15)
 )
 CLIENTS, LOAD_SECONDS, DRAIN_TIMEOUT = 8, 2.0 if QUICK else 10.0, 300
+ROUNDS = 2 if QUICK else 5  # floor and execution rows alternate this many times
+SCALE_CLIENTS, SCALE_SECONDS = 32, 3.0 if QUICK else 8.0
+QUEUE_TIMEOUT = "2"  # FUNCTIONS_QUEUE_TIMEOUT of the instance: the cap row waits it out
 # No reaping during the run: a measurement must never find its container gone.
 DROP_REAPER = (
     "from django_q.models import Schedule; "
     "Schedule.objects.filter(func='functions_app.tasks.maintain_runtimes').delete()"
 )
 SYNC_BODY = {"body": "", "async": False}
-TARGETS = {"warm_p50": 5, "warm_p99": 25, "cold_p50": 500, "rate": 300, "upload": 3.0}
+TARGETS = {
+    "warm_p50": 5,
+    "warm_p99": 25,
+    "cold_p50": 500,
+    "rate": 300,
+    "upload": 3.0,
+    "latency_ratio": 1.5,  # execution p50 / floor p50, at most
+    "rate_ratio": 0.5,  # execution throughput / floor throughput, at least
+    "cold_ratio": 1.1,  # cold start p50 / bare docker run p50, at most
+    "scaling": 2.0,  # slow function under 32 clients: replicas / one container, at least
+}
 
 
 class BenchError(Exception):
@@ -188,6 +204,11 @@ class Service:
             "LOG_LEVEL": "WARNING",
             "Q_WORKERS": Q_WORKERS,
             "Q_POLL": Q_POLL,
+            "WEB_THREADS": str(WEB_THREADS),
+            "FUNCTIONS_SYNC_CONCURRENCY": SYNC_CAP,
+            "FUNCTIONS_SYNC_PROJECT_CONCURRENCY": SYNC_CAP,
+            "FUNCTIONS_SYNC_FUNCTION_CONCURRENCY": SYNC_CAP,
+            "FUNCTIONS_QUEUE_TIMEOUT": QUEUE_TIMEOUT,
             "EGRESS_INTERNAL_HOSTS": registry_gateways(),
         }
         self.port, self.procs, self.key = free_port(), {}, ""
@@ -206,6 +227,26 @@ class Service:
         self.manage("shell", "-c", DROP_REAPER)
         self.manage("createproject", PROJECT, "Bench")
         self.key = self.manage("createapikey", "--project", PROJECT).splitlines()[-1]
+
+    def set_scaling(self, function_id, **fields):
+        """keep_warm / max_replicas / max_concurrency, as the console saves them."""
+        code = (
+            "from functions_app.models import Function\n"
+            "from functions_app.services import functions\n"
+            f"function = Function.objects.get(project_id={PROJECT!r}, uid={function_id!r})\n"
+            "current = {k: getattr(function, k) for k in "
+            "('keep_warm', 'max_replicas', 'max_concurrency')}\n"
+            f"functions.update_scaling(function, current | {fields!r})\n"
+        )
+        self.manage("shell", "-c", code)
+
+    def reap(self, seconds_ahead):
+        """Maintenance's reaper, as if ``seconds_ahead`` had passed; returns how many went."""
+        code = (
+            "import time\nfrom functions_app.services import reaper\n"
+            f"print(len(reaper.reap(time.time() + {seconds_ahead})))\n"
+        )
+        return int(self.manage("shell", "-c", code).splitlines()[-1])
 
     def spawn(self, name, command):
         with open(self.dir / f"{name}.log", "wb") as out:
@@ -287,8 +328,8 @@ def expect(status, body, wanted):
     return body
 
 
-def create_function(api, runtime):
-    function_id, entrypoint, _ = RUNTIMES[runtime]
+def create_function(api, runtime, spec=None):
+    function_id, entrypoint, _ = spec or RUNTIMES[runtime]
     fields = {"functionId": function_id, "name": function_id, "runtime": runtime}
     fields |= {"entrypoint": entrypoint, "execute": ["any"]}
     expect(*api.call("POST", "/functions", fields), 201)
@@ -325,9 +366,9 @@ def deployment_ready(api, function_id, deployment_id):
     return body["status"] == "ready"
 
 
-def upload(api, runtime):
+def upload(api, runtime, spec=None):
     """POST a code.tar.gz, poll until ready. Returns (seconds, deployment id)."""
-    function_id, entrypoint, source = RUNTIMES[runtime]
+    function_id, entrypoint, source = spec or RUNTIMES[runtime]
     body, content_type = multipart({"activate": "true"}, tarball(entrypoint, source))
     started = time.perf_counter()
     status, deployment = api.call(

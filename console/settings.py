@@ -277,19 +277,36 @@ FUNCTIONS_EXECUTION_ABUSE_PERIOD = env_number("FUNCTIONS_EXECUTION_ABUSE_PERIOD"
 # Appwrite's abuse limits on sign-up, sign-in, sign-out and JWTs (for callers without a key).
 ACCOUNT_ABUSE_LIMITS = env_bool("ACCOUNT_ABUSE_LIMITS", True)
 # Synchronous executions one web process runs at once (below its threads, which bin/run gives
-# gunicorn from the same variable), and how many of them one project may hold.
+# gunicorn from the same variable: two are always left for everything else), and how many of
+# them one project, and one function, may hold (each leaves one to the others).
 WEB_THREADS = env_number("WEB_THREADS", 8, minimum=1)
 FUNCTIONS_SYNC_CONCURRENCY = env_number(
-    "FUNCTIONS_SYNC_CONCURRENCY", max(1, WEB_THREADS // 2), minimum=1
+    "FUNCTIONS_SYNC_CONCURRENCY", max(1, WEB_THREADS - 2), minimum=1
 )
 FUNCTIONS_SYNC_PROJECT_CONCURRENCY = env_number(
-    "FUNCTIONS_SYNC_PROJECT_CONCURRENCY", max(1, FUNCTIONS_SYNC_CONCURRENCY // 2), minimum=1
+    "FUNCTIONS_SYNC_PROJECT_CONCURRENCY", max(1, FUNCTIONS_SYNC_CONCURRENCY - 1), minimum=1
+)
+FUNCTIONS_SYNC_FUNCTION_CONCURRENCY = env_number(
+    "FUNCTIONS_SYNC_FUNCTION_CONCURRENCY",
+    max(1, FUNCTIONS_SYNC_PROJECT_CONCURRENCY - 1),
+    minimum=1,
 )
 if not FUNCTIONS_SYNC_PROJECT_CONCURRENCY <= FUNCTIONS_SYNC_CONCURRENCY < max(2, WEB_THREADS):
     raise ImproperlyConfigured(
         "FUNCTIONS_SYNC_CONCURRENCY must be below WEB_THREADS and at least "
         "FUNCTIONS_SYNC_PROJECT_CONCURRENCY."
     )
+# Replicas: warm containers a deployment may have at most by default (the specification and
+# the host may allow fewer), executions one takes before another starts, and how long an extra
+# one lives idle. Executions of one function at once default to replicas x that share; a
+# synchronous caller over it waits this long for a slot; a function may occupy this many workers.
+FUNCTIONS_MAX_REPLICAS = env_number("FUNCTIONS_MAX_REPLICAS", 8, minimum=1)
+FUNCTIONS_REPLICA_CONCURRENCY = env_number("FUNCTIONS_REPLICA_CONCURRENCY", 4, minimum=1)
+FUNCTIONS_REPLICA_IDLE = env_number("FUNCTIONS_REPLICA_IDLE", 60, minimum=1)
+FUNCTIONS_QUEUE_TIMEOUT = env_number("FUNCTIONS_QUEUE_TIMEOUT", 10.0, float, minimum=0)
+FUNCTIONS_WORKER_CONCURRENCY = env_number(
+    "FUNCTIONS_WORKER_CONCURRENCY", max(1, Q_CLUSTER["workers"] - 1), minimum=1
+)
 # Runtime images: where debootstrap and apt fetch Debian, and the host's extra CA certificates
 # (``*.crt``) the images trust, for builds behind a TLS-intercepting proxy.
 RUNTIME_DEBIAN_MIRROR = env("RUNTIME_DEBIAN_MIRROR", "http://deb.debian.org/debian")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from .api.fields import function_fields
+from .api.fields import function_fields, scaling_fields
 from .errors import AppwriteError
 from .models import (
     ApiKey,
@@ -344,15 +344,37 @@ EDITABLE = {
 }
 
 
+SCALING = {
+    "keepWarm": "keep_warm",
+    "maxReplicas": "max_replicas",
+    "maxConcurrency": "max_concurrency",
+}
+
+
 class FunctionForm(forms.ModelForm):
-    """Edits are validated by the API's own rules and saved by ``update_function``."""
+    """Edits are validated by the API's own rules and saved by ``update_function`` (and the
+    scaling settings by ``update_scaling``)."""
+
+    keep_warm = forms.BooleanField(required=False, help_text="Never fewer than one warm container.")
+    max_replicas = forms.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Warm containers at most (0: from the specification and the host).",
+    )
+    max_concurrency = forms.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Executions at once (0: replicas x FUNCTIONS_REPLICA_CONCURRENCY).",
+    )
 
     def clean(self):
         cleaned = super().clean()
         data = documents.function(Function.objects.get(pk=self.instance.pk))
         data.update({api: cleaned[field] for api, field in EDITABLE.items() if field in cleaned})
+        scaling = {api: cleaned.get(field) or 0 for api, field in SCALING.items()}
         try:
             self.api_fields = function_fields(data, creating=False)
+            self.scaling = scaling_fields(scaling | {"keepWarm": bool(cleaned.get("keep_warm"))})
         except AppwriteError as error:
             raise forms.ValidationError(error.message) from None
         return cleaned
@@ -405,6 +427,7 @@ class FunctionAdmin(ProjectLink, admin.ModelAdmin):
         "project",
         "uid",
         *EDITABLE.values(),
+        *SCALING.values(),
         "live",
         "deployment_uid",
         "latest_deployment_uid",
@@ -422,6 +445,7 @@ class FunctionAdmin(ProjectLink, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         function = Function.objects.get(pk=obj.pk)
         functions.update_function(function, form.api_fields, origin(request))
+        functions.update_scaling(function, form.scaling, origin(request))
 
     def delete_model(self, request, obj):
         functions.delete_function(obj, origin(request))

@@ -1,7 +1,7 @@
 """django-q2 task entry points (enqueued by ``services/enqueue.py``). Tasks take IDs, are
 idempotent, and claim their row with a conditional update that only one worker can win."""
 
-from .services import abuse, builder, events, executions, executor, scheduler
+from .services import abuse, builder, events, executions, parking, reaper, scheduler
 
 
 def build_deployment(deployment_pk):
@@ -13,14 +13,24 @@ def run_execution(execution_pk):
 
 
 def maintain_runtimes():
-    """Reap idle warm containers and those of deleted or replaced deployments; fail builds and
-    executions whose worker died; forget ended abuse windows and finished event chains."""
+    """Reap idle warm containers and those of deleted or replaced deployments, and start one
+    for each keep-warm function that has none; fail builds and executions whose worker died;
+    queue again executions parked by a crash; forget ended abuse windows and finished event
+    chains."""
     return {
-        "reaped": executor.reap(),
+        "reaped": reaper.reap(),
+        "warmed": reaper.keep_warm(),
+        "unparked": parking.sweep(),
         "builds_failed": builder.recover(),
         "executions_failed": executions.recover_stuck(),
         "limits_pruned": abuse.prune() + events.prune_chains(),
     }
+
+
+def warm_up(function_pk):
+    """A deployment was activated, or keep-warm turned on: prepare the function's standby
+    container, and start its first replica if it keeps one warm."""
+    reaper.warm_up_by_id(function_pk)
 
 
 def tick():

@@ -6,6 +6,8 @@ import time
 
 from appwrite.input_file import InputFile
 
+from functions_app.models import Execution
+
 
 def make_archive(files, extra=None):
     """A .tar.gz of ``{path: text|bytes}``; ``extra(tar)`` may add crafted members."""
@@ -57,6 +59,13 @@ def wait_execution(functions, function_id, execution_id, timeout=60):
         return execution if execution.status.value in ("completed", "failed") else None
 
     return wait_for(done, timeout)
+
+
+def domain_execution(response):
+    """The row of a domain request's run: written just after the answer (as Appwrite's
+    router records it through a queue), so it is waited for."""
+    uid = response.headers["x-appwrite-execution-id"]
+    return wait_for(lambda: Execution.objects.filter(uid=uid).first(), timeout=10, interval=0.01)
 
 
 def deploy_echo(functions, runtime, function_id="echo", files=None, **options):

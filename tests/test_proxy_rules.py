@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 from functions_app.models import ApiKey, Execution, Function, Rule
 
 from .conftest import Raw
-from .deploy import deploy_echo
+from .deploy import deploy_echo, domain_execution
 from .helpers import expect_raw_error
 
 pytest_plugins = ["tests.browser"]  # the signed-in console client (``web``)
@@ -426,7 +426,7 @@ def test_a_custom_domain_runs_the_function(raw, functions, live_server):
     assert response.status_code == 200, response.text[:2000]
     seen = json.loads(response.content)
     assert (seen["method"], seen["path"], seen["query"]) == ("GET", "/hello", {"x": "1"})
-    assert Execution.objects.get(uid=response.headers["x-appwrite-execution-id"]).trigger == "http"
+    assert domain_execution(response).trigger == "http"
 
 
 # -- the console ------------------------------------------------------------------------------

@@ -40,6 +40,16 @@ def function_fields(data, creating):
     return fields
 
 
+def scaling_fields(data):
+    """A function's scaling settings (console and admin; beyond Appwrite's API): keep one
+    container warm, most replicas and most executions at once (0: the defaults)."""
+    return {
+        "keep_warm": p.get(data, "keepWarm", p.Boolean(loose=True), default=False),
+        "max_replicas": p.get(data, "maxReplicas", p.Range(0, 64), default=0),
+        "max_concurrency": p.get(data, "maxConcurrency", p.Range(0, 10000), default=0),
+    }
+
+
 def upload_fields(request, data, function):
     activate = p.get(data, "activate", p.Boolean(loose=True), required=True)
     entrypoint = p.get(data, "entrypoint", p.Text(1028), default=None) or function.entrypoint

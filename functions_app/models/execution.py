@@ -84,20 +84,53 @@ class Execution(Timestamped):
 
     @classmethod
     def claim(cls, pk, worker, statuses=(ExecutionStatus.WAITING,)):
-        """Move a queued execution to ``processing``; only one worker can win."""
+        """Move a queued execution to ``processing``; only one worker can win (a parked one
+        waits for its wake-up)."""
         now = timezone.now()
-        if not cls.objects.filter(pk=pk, status__in=statuses).update(
+        if not cls.objects.filter(pk=pk, status__in=statuses, parked=False).update(
             status=cls.Status.PROCESSING, updated_at=now, worker=worker
         ):
             return None
         return cls.objects.select_related("function", "project").get(pk=pk)
 
+    def park(self):
+        """Back to ``waiting``, with no task queued: its function is at capacity."""
+        parked = type(self).objects.filter(pk=self.pk, status=self.Status.PROCESSING)
+        if parked.update(status=self.Status.WAITING, parked=True, worker=""):
+            self.status, self.parked, self.worker = self.Status.WAITING, True, ""
+
+    def unpark(self, worker):
+        """Take it back from the parked ones (only one taker wins): ``processing`` again."""
+        taken = type(self).objects.filter(pk=self.pk, status=self.Status.WAITING, parked=True)
+        if not taken.update(status=self.Status.PROCESSING, parked=False, worker=worker):
+            return False
+        self.status, self.parked, self.worker = self.Status.PROCESSING, False, worker
+        return True
+
+    @classmethod
+    def wake_parked(cls, function_id):
+        """The oldest parked execution of a function, no longer parked (its task is to be
+        queued by the caller); None when none is parked."""
+        waiting = cls.objects.filter(
+            function_id=function_id, status=cls.Status.WAITING, parked=True
+        )
+        for pk in waiting.order_by("id").values_list("pk", flat=True)[:5]:
+            if cls.objects.filter(pk=pk, parked=True).update(parked=False):
+                return pk
+        return None
+
     def finish(self, status_code, headers, logs, errors, duration, deployment_uid=None):
         """Record the outcome: ``failed`` for a status of 500 or more, ``completed`` otherwise."""
+        fields = self.settle(status_code, headers, logs, errors, duration, deployment_uid)
+        self.save(update_fields=fields) if self.pk else self.save()
+
+    def settle(self, status_code, headers, logs, errors, duration, deployment_uid=None):
+        """The outcome on the instance, unsaved; returns the fields it set."""
         self.status = self.Status.FAILED if status_code >= 500 else self.Status.COMPLETED
         self.response_status_code = status_code
         self.response_headers = headers
         self.logs, self.errors, self.duration = logs, errors, duration
+        self.updated_at = timezone.now()
         fields = [
             "status",
             "response_status_code",
@@ -109,7 +142,7 @@ class Execution(Timestamped):
         if deployment_uid is not None:
             self.deployment_uid = deployment_uid
             fields.append("deployment_uid")
-        self.save(update_fields=fields) if self.pk else self.save()
+        return fields
 
     def release(self):
         """A delayed (``scheduled``) execution whose time has come moves to the queue; only one

@@ -29,6 +29,7 @@ from . import (
     events,
     images,
     keys,
+    reaper,
     scheduler,
     specifications,
     storage,
@@ -254,6 +255,8 @@ def _publish(deployment, artifact):
     function = deployment.function
     function.activate_after_build(deployment)
     scheduler.refresh(function)
+    if function.deployment_uid == deployment.uid:
+        reaper.warm_up_by_id(function.pk)  # its standby (and first replica, if kept warm)
 
 
 def stop(deployment):

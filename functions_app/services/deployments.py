@@ -152,6 +152,7 @@ def activate_deployment(function, deployment, origin=None):
     if deployment.status != Deployment.Status.READY:
         raise AppwriteError("build_not_ready")
     function.set_active_deployment(deployment)
+    enqueue.warm_up(function)  # its standby container (and first replica, if kept warm)
     events.deployment_changed(deployment, "update", origin)
     return function
 

@@ -191,6 +191,14 @@ def run_container(spec):
     """Create and start a detached container from a :class:`containers.Spec`. Its root is
     read-only, it drops all capabilities, cannot gain privileges and never sees the engine's
     socket. Returns :class:`Started`."""
+    create_container(spec)
+    return start_container(spec.name)
+
+
+def create_container(spec):
+    """Create the container of a :class:`containers.Spec` without starting it (a runtime's
+    standby: its start is then the whole cold start). Raises :class:`Conflict` when the name
+    is taken. Returns its id."""
     try:
         container = client().containers.create(
             spec.image,
@@ -216,12 +224,30 @@ def run_container(spec):
         raise _wrap(f"Creating container {spec.name}", error) from error
     except (sdk_errors.DockerException, requests.RequestException) as error:
         raise _wrap(f"Creating container {spec.name}", error) from error
+    return container.id
+
+
+def start_container(name):
+    """Start a created container (removed again if it cannot start). Returns :class:`Started`."""
     try:
-        container.start()
+        client().api.start(name)
+        attrs = client().api.inspect_container(name)
     except (sdk_errors.DockerException, requests.RequestException) as error:
-        remove_container(spec.name)
-        raise _wrap(f"Starting container {spec.name}", error) from error
-    return Started(container.id, _volumes(container.attrs))
+        remove_container(name)
+        raise _wrap(f"Starting container {name}", error) from error
+    return Started(attrs["Id"], _volumes(attrs))
+
+
+def rename_container(name, new_name):
+    """Give a container another name; False when there is no container ``name`` (or the new
+    name is taken): whoever renames it first has it."""
+    try:
+        client().api.rename(name, new_name)
+        return True
+    except (sdk_errors.NotFound, sdk_errors.APIError):
+        return False
+    except (sdk_errors.DockerException, requests.RequestException) as error:
+        raise _wrap(f"Renaming container {name}", error) from error
 
 
 def _volumes(attrs):

@@ -50,6 +50,7 @@ def function(fn):
         "providerRootDirectory": fn.provider_root_directory,
         "providerSilentMode": fn.provider_silent_mode,
         "specification": fn.specification,
+        "keepWarm": fn.keep_warm,  # beyond Appwrite: SDKs that do not know it ignore it
     }
 
 

@@ -17,3 +17,11 @@ def build(deployment):
 
 def execution(execution):
     _on_commit("run_execution", execution.pk)
+
+
+def execution_id(pk):
+    _on_commit("run_execution", pk)
+
+
+def warm_up(function):
+    _on_commit("warm_up", function.pk)

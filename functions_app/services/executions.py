@@ -1,6 +1,7 @@
 """Creating and running executions, whatever triggered them."""
 
 import logging
+from contextlib import contextmanager
 from datetime import UTC, timedelta
 
 from django.conf import settings
@@ -10,7 +11,20 @@ from django.utils.dateparse import parse_datetime
 from .. import roles
 from ..errors import AppwriteError
 from ..models import Deployment, Execution, ProjectUser
-from . import cache, enqueue, events, executor, functions, headers, keys, sync_slots, workers
+from . import (
+    cache,
+    capacity,
+    deferred,
+    enqueue,
+    events,
+    executor,
+    functions,
+    headers,
+    keys,
+    parking,
+    sync_slots,
+    workers,
+)
 from .execution_requests import Request, new_execution
 
 LOG_LIMIT = 1_000_000
@@ -20,6 +34,11 @@ NO_DEPLOYMENT = (
     "deployment needs to be created before it can be executed. Please create a deployment for your function and try again."
 )
 NOT_READY = "The execution could not be completed because the build is not ready. Please wait for the build to complete and try again."
+AT_CAPACITY = (
+    "The function is running as many executions as it may at once ({limit}), and none ended "
+    "within {wait:g} seconds. Please try again after some time, or run the execution "
+    "asynchronously."
+)
 
 
 def truncate(text, kind="Logs"):
@@ -140,8 +159,8 @@ def runtime_headers(function, execution, request):
     return seen
 
 
-def run(function, deployment, execution, request, wall_limit=None):
-    """Run in the deployment's warm container and record the outcome. Returns the result."""
+def call_runtime(function, deployment, execution, request, wall_limit=None, slot=None):
+    """Run in the deployment's warm containers; the caller records the result."""
     call = executor.Call(
         request.method,
         request.path,
@@ -151,9 +170,13 @@ def run(function, deployment, execution, request, wall_limit=None):
         wall_limit,
         logging=function.logging,
     )
-    result = executor.execute(function, deployment, call)
+    return executor.execute(function, deployment, call, slot.index if slot else 0)
+
+
+def record(function, deployment, execution, result, save=True):
+    """The outcome on the execution row (written now, or by the caller when ``save`` is off)."""
     logged = function.logging
-    execution.finish(
+    outcome = (
         result.status_code,
         headers.response_list(result.headers),
         truncate(result.logs) if logged else "",
@@ -161,7 +184,32 @@ def run(function, deployment, execution, request, wall_limit=None):
         result.duration,
         deployment.uid,
     )
-    return result
+    execution.finish(*outcome) if save else execution.settle(*outcome)
+
+
+@contextmanager
+def capacity_for(function):
+    """A slot of the function for a synchronous run, after waiting up to
+    ``FUNCTIONS_QUEUE_TIMEOUT`` for one; ``429`` when none came free."""
+    slot = capacity.acquire(function, settings.FUNCTIONS_QUEUE_TIMEOUT)
+    if slot is None:
+        limit, wait = capacity.limits(function).concurrency, settings.FUNCTIONS_QUEUE_TIMEOUT
+        raise AppwriteError(
+            "general_rate_limit_exceeded", AT_CAPACITY.format(limit=limit, wait=wait)
+        )
+    try:
+        yield slot
+    finally:
+        capacity.release(slot)
+        parking.wake(function)
+
+
+def run_sync(function, deployment, execution, request):
+    """A synchronous run within the process's and the function's capacity (the row is the
+    caller's to write)."""
+    with sync_slots.slot(function.project_id, function.pk), capacity_for(function) as slot:
+        wall_limit = settings.FUNCTIONS_SYNC_TIMEOUT
+        return call_runtime(function, deployment, execution, request, wall_limit, slot)
 
 
 def create_http_execution(caller, function, request, run_async, scheduled_at):
@@ -178,8 +226,8 @@ def create_http_execution(caller, function, request, run_async, scheduled_at):
         execution = new_execution(
             function, request, Execution.Status.PROCESSING, chain=origin.chain
         )
-        with sync_slots.slot(function.project_id):
-            result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
+        result = run_sync(function, deployment, execution, request)
+        record(function, deployment, execution, result)  # before the answer, as on Appwrite
         if result.sync_timeout:
             raise AppwriteError("function_synchronous_timeout")
     events.execution_changed(execution, "create", origin)
@@ -223,8 +271,9 @@ def create_domain_execution(function, request):
     if not {"any", "guests"} & set(function.execute):
         raise AppwriteError("function_execute_permission_missing")
     execution = new_execution(function, request, Execution.Status.PROCESSING)
-    with sync_slots.slot(function.project_id):
-        result = run(function, deployment, execution, request, settings.FUNCTIONS_SYNC_TIMEOUT)
+    result = run_sync(function, deployment, execution, request)
+    record(function, deployment, execution, result, save=False)
+    deferred.save(execution)  # after the answer, as Appwrite's router records it
     return execution, result
 
 
@@ -243,7 +292,17 @@ def run_queued(execution_pk):
         execution.finish(500, [], "", message, 0.0, deployment_uid="")
         announce_finished(execution)
         return execution
-    run(function, deployment, execution, request)
+    slot = capacity.try_acquire_worker(function) or parking.park(
+        execution, function, workers.current()
+    )
+    if slot is None:
+        return execution  # parked: a run of this function that ends queues it again
+    try:
+        result = call_runtime(function, deployment, execution, request, slot=slot)
+    finally:
+        capacity.release(slot)
+        parking.wake(function)
+    record(function, deployment, execution, result)
     announce_finished(execution)
     return execution
 

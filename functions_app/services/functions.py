@@ -10,7 +10,7 @@ from .. import runtimes
 from ..errors import AppwriteError, argument_invalid
 from ..ids import unique_id
 from ..models import Function
-from . import builder, cache, events, executor, rules, scheduler, storage
+from . import builder, cache, enqueue, events, executor, rules, scheduler, storage
 from .specifications import DEFAULT_SLUG
 
 # Fields a PUT resets to these values when they are left out.
@@ -117,6 +117,20 @@ def update_function(function, fields, origin=None):
         setattr(function, name, value)
     function.save()
     scheduler.refresh(function)
+    events.function_changed(function, "update", origin)
+    return function
+
+
+def update_scaling(function, fields, origin=None):
+    """Keep warm, most replicas, most executions at once (``api.fields.scaling_fields``)."""
+    if all(getattr(function, name) == value for name, value in fields.items()):
+        return function
+    warming = fields["keep_warm"] and not function.keep_warm
+    for name, value in fields.items():
+        setattr(function, name, value)
+    function.save(update_fields=list(fields))
+    if warming:
+        enqueue.warm_up(function)
     events.function_changed(function, "update", origin)
     return function
 

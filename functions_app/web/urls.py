@@ -54,6 +54,7 @@ urlpatterns = [
     path(V, variables.variable_update, name="variable"),
     path(V + "/delete", variables.variable_delete, name="variable-delete"),
     path(F + "/settings", configuration.settings_tab, name="settings"),
+    path(F + "/scaling", configuration.scaling_update, name="scaling"),
     path(F + "/rules", configuration.rule_create, name="rule-create"),
     path(F + "/rules/<str:rule_id>/delete", configuration.rule_delete, name="rule-delete"),
     path(F + "/delete", configuration.function_delete, name="function-delete"),

@@ -8,10 +8,10 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from ...api.fields import function_fields, function_rule_fields
+from ...api.fields import function_fields, function_rule_fields, scaling_fields
 from ...errors import AppwriteError
+from ...services import capacity, rules, scheduler
 from ...services import functions as service
-from ...services import rules, scheduler
 from .. import forms
 from ..access import function_view, origin
 from ..tabs import function_page
@@ -38,6 +38,7 @@ def tab(request, function, values, status=200, error=None, **extra):
             for rule in function.rules.order_by("id")
         ],
         "functions_domain": rules.parent_domain(),
+        "limits": capacity.limits(function),
         **extra,
     }
     context.update(choices(values["runtime"]))
@@ -59,6 +60,23 @@ def settings_tab(request, function):
         function.refresh_from_db()
         return tab(request, function, forms.posted_values(request.POST), 400, error.message)
     messages.success(request, "Settings saved.")
+    return back(function)
+
+
+@require_POST
+@function_view
+def scaling_update(request, function):
+    data = {
+        "keepWarm": forms.checked(request.POST, "keep_warm"),
+        "maxReplicas": request.POST.get("max_replicas", "").strip() or "0",
+        "maxConcurrency": request.POST.get("max_concurrency", "").strip() or "0",
+    }
+    try:
+        service.update_scaling(function, scaling_fields(data), origin(request))
+    except AppwriteError as error:
+        values = forms.function_values(function)
+        return tab(request, function, values, 400, scaling_error=error.message)
+    messages.success(request, "Scaling saved.")
     return back(function)
 
 
