@@ -41,6 +41,14 @@ RUNTIMES = {  # runtime id: (function id, entrypoint, source)
         "module.exports = async (context) => context.res.json({ok: true});\n",
     ),
 }
+# A slow function: sleeps ?s= seconds (0.1 by default) in a sync main, on the runtime's threads.
+SLEEPY = (
+    "sleepy",
+    "main.py",
+    "import time\n\n\ndef main(context):\n"
+    '    time.sleep(float(context.req.query.get("s", "0.1")))\n'
+    '    return context.res.json({"ok": True})\n',
+)
 QUICK = "--quick" in sys.argv[1:]  # a smoke test of the script itself: small N, not a result
 N_UPLOAD, N_COLD, N_RACE, N_WARM, N_ASYNC, N_DRAIN, N_NAIVE = (
     (2, 3, 1, 100, 5, 50, 3) if QUICK else (5, 15, 5, 1000, 20, 500, 15)
@@ -48,7 +56,7 @@ N_UPLOAD, N_COLD, N_RACE, N_WARM, N_ASYNC, N_DRAIN, N_NAIVE = (
 CLIENTS, LOAD_SECONDS, DRAIN_TIMEOUT = 8, 2.0 if QUICK else 10.0, 300
 ROUNDS = 2 if QUICK else 5  # floor and execution rows alternate this many times
 SCALE_CLIENTS, SCALE_SECONDS = 32, 3.0 if QUICK else 8.0
-QUEUE_TIMEOUT = "2"  # FUNCTIONS_QUEUE_TIMEOUT of the instance: the cap row waits it out
+QUEUE_TIMEOUT = "5"  # FUNCTIONS_QUEUE_TIMEOUT of the instance: the cap row waits it out
 # No reaping during the run: a measurement must never find its container gone.
 DROP_REAPER = (
     "from django_q.models import Schedule; "

@@ -125,7 +125,7 @@ def cap_rows(service, api):
 
 
 def over_the_wait(service, api):
-    """4 calls of 3 s at once (2 run, 2 wait past the queue timeout) while a hello-world
+    """4 calls of 8 s at once (2 run, 2 wait past the queue timeout) while a hello-world
     function keeps being called."""
     other, calm = RUNTIMES[RUNTIME][0], []
     for _ in range(50):
@@ -139,7 +139,7 @@ def over_the_wait(service, api):
     caller = threading.Thread(target=keep_calling)
     caller.start()
     try:
-        outcome = at_once(service, 4, "/?s=3")
+        outcome = at_once(service, 4, "/?s=8")
     finally:
         stop.set()
         caller.join()
@@ -148,7 +148,7 @@ def over_the_wait(service, api):
     waited = max((r[0] for r in refused), default=0)
     slower = pct(busy, 50) / pct(calm, 50)
     return row(
-        f"8 cap {CAP}: 4 sync calls of 3 s at once; another function meanwhile",
+        f"8 cap {CAP}: 4 sync calls of 8 s at once; another function meanwhile",
         RUNTIME,
         4 + len(busy),
         f"{len(completed)} completed, {len(refused)} refused 429 after {waited:.1f} s "

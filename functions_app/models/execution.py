@@ -1,4 +1,6 @@
-from django.db import models
+import functools
+
+from django.db import connection, models
 from django.utils import timezone
 
 from ..ids import unique_id
@@ -122,7 +124,19 @@ class Execution(Timestamped):
     def finish(self, status_code, headers, logs, errors, duration, deployment_uid=None):
         """Record the outcome: ``failed`` for a status of 500 or more, ``completed`` otherwise."""
         fields = self.settle(status_code, headers, logs, errors, duration, deployment_uid)
-        self.save(update_fields=fields) if self.pk else self.save()
+        self.save(update_fields=fields) if self.pk else self.insert()
+
+    def insert(self):
+        """Write this new row with one prepared statement: what ``save()`` writes, without
+        the ORM's per-save work (synchronous runs write one row each; no signal listens)."""
+        fields, sql = _insert_statement()
+        values = [
+            field.get_db_prep_save(field.pre_save(self, True), connection) for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            self.pk = cursor.fetchone()[0]
+        self._state.adding, self._state.db = False, connection.alias
 
     def settle(self, status_code, headers, logs, errors, duration, deployment_uid=None):
         """The outcome on the instance, unsaved; returns the fields it set."""
@@ -152,3 +166,16 @@ class Execution(Timestamped):
             self.status = self.Status.WAITING
             return True
         return False
+
+
+@functools.cache
+def _insert_statement():
+    """(fields, INSERT ... RETURNING id) of ``Execution``, built once (SQLite 3.35 and
+    PostgreSQL return the new id)."""
+    meta = Execution._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"
+    return fields, f"{sql} RETURNING {quote(meta.pk.column)}"

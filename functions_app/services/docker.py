@@ -275,6 +275,12 @@ def _get(name):
         raise _wrap(f"Looking up container {name}", error) from error
 
 
+def container_labels(name):
+    """The labels of a container (running or not), or None when there is none."""
+    container = _get(name)
+    return None if container is None else container.labels
+
+
 def container_exists(name):
     return _get(name) is not None
 

@@ -44,6 +44,8 @@ SOCKET_DIR = "/var/run/opr"
 LOGS_DIR = "/mnt/logs"
 READY_POLL = 0.002
 STANDBY = "standby"
+CONFIG_LABEL = "functions.config"
+UNHASHED = {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"}  # hold a per-container token
 BACKGROUND_START = 30  # seconds a replica started in the background may take at least
 
 
@@ -236,9 +238,8 @@ def start(function, deployment, index, deadline):
         if runtime is None or not runtime_socket.is_listening(runtime.socket_dir):
             _forget_name(name)
             docker.remove_container(name)  # stopped, or running but not answering
-            started = _claim_standby(deployment, name) or docker.run_container(
-                container_spec(function, deployment, name)
-            )
+            spec = container_spec(function, deployment, name)
+            started = _claim_standby(deployment, spec) or docker.run_container(spec)
             volumes = started.volumes
             runtime = Runtime(
                 name, started.id, volumes[SOCKET_DIR], volumes[LOGS_DIR], secret_for(base)
@@ -248,9 +249,18 @@ def start(function, deployment, index, deadline):
     return _register(base, index, runtime)
 
 
-def _claim_standby(deployment, name):
-    """The deployment's standby under ``name``, started; None when there is none."""
-    if not docker.rename_container(standby_name(deployment), name):
+def _claim_standby(deployment, spec):
+    """The deployment's standby, renamed ``spec.name`` and started, when it was made with
+    the configuration ``spec`` has (a stale one is removed); else None."""
+    standby = standby_name(deployment)
+    labels = docker.container_labels(standby)
+    if labels is None:
+        return None
+    if labels.get(CONFIG_LABEL) != spec.labels[CONFIG_LABEL]:
+        docker.remove_container(standby)  # variables or limits changed since it was made
+        return None
+    name = spec.name
+    if not docker.rename_container(standby, name):
         return None
     started = docker.start_container(name)
     if SOCKET_DIR not in started.volumes or LOGS_DIR not in started.volumes:
@@ -307,7 +317,7 @@ def container_spec(function, deployment, name):
     egress_binds, egress_env = egress.for_container("execution", deployment, identity)
     binds = [Bind(str(code), "/usr/local/server/src/function"), *api_binds, *egress_binds]
     env |= api_env | egress_env
-    return containers.Spec(
+    made = containers.Spec(
         name=name,
         image=runtime.image,
         command=["bash", "helpers/start.sh", "bash helpers/server.sh"],
@@ -321,6 +331,16 @@ def container_spec(function, deployment, name):
         ],
         **containers.limits(spec),
     )
+    made.labels[CONFIG_LABEL] = config_hash(made)
+    return made
+
+
+def config_hash(spec):
+    """What a container was made with, but its name and egress token: a standby whose hash
+    differs from a fresh spec's is stale."""
+    env = sorted((k, v) for k, v in spec.environment.items() if k not in UNHASHED)
+    parts = [spec.image, spec.command, env, spec.binds, spec.scratch, spec.cpus, spec.memory_mb]
+    return hashlib.sha256(repr(parts + [spec.pids]).encode()).hexdigest()[:16]
 
 
 # -- retiring -----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Runtime specifications (CPU and memory per container), as Appwrite 1.8 names them."""
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -31,10 +32,13 @@ DEFAULT_SLUG = "s-1vcpu-512mb"
 
 def host_limits():
     """(cpus, memory MB) this instance may hand out: the settings, or the host's own size."""
-    cpus = settings.COMPUTE_CPUS or os.cpu_count() or 1
-    memory = (
-        settings.COMPUTE_MEMORY or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
-    )
+    return _host_limits(settings.COMPUTE_CPUS, settings.COMPUTE_MEMORY)
+
+
+@functools.cache
+def _host_limits(cpus, memory):
+    cpus = cpus or os.cpu_count() or 1
+    memory = memory or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     return cpus, memory
 
 
