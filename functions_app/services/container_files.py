@@ -38,12 +38,34 @@ def read_capped(dir_fd, name, limit):
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            data = handle.read(limit + 1)
+        return _read_open(fd, limit)
     finally:
         os.close(fd)
+
+
+def take_capped(dir_fd, name, limit):
+    """``read_capped`` then ``remove``, with no removal to try when there is no such entry
+    (the common case: runtimes create log files on first write)."""
+    try:
+        fd = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError:  # a link, or anything else that is not ours to open
+        remove(dir_fd, name)
+        return None
+    try:
+        found = _read_open(fd, limit)
+    finally:
+        os.close(fd)
+        remove(dir_fd, name)
+    return found
+
+
+def _read_open(fd, limit):
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return None
+    with os.fdopen(os.dup(fd), "rb") as handle:
+        data = handle.read(limit + 1)
     return data[:limit], len(data) > limit
 
 

@@ -88,6 +88,7 @@ def _call(runtime, call, started):
             status, response_headers, payload = runtime_socket.request(
                 runtime.socket_dir, call.method, call.path, headers, call.body, max(wait, 0.001)
             )
+            return _result(runtime, status, response_headers, payload, started)
     except TimeoutError:
         return _timed_out(runtime, started, call.wall_limit, call.timeout)
     except (FileNotFoundError, ConnectionRefusedError) as exc:
@@ -96,7 +97,6 @@ def _call(runtime, call, started):
         return failure(f"Runtime connection failed: {exc}", 500, started)
     except ValueError as exc:  # a path or header HTTP cannot carry (the API refuses them first)
         return failure(f"Invalid request for the runtime: {exc}", 400, started)
-    return _result(runtime, status, response_headers, payload, started)
 
 
 def _timed_out(runtime, started, wall_limit, timeout):
@@ -125,27 +125,26 @@ def _result(runtime, status, response_headers, payload, started):
             log_id = unquote(value)
         elif not key.startswith("x-open-runtimes-") and key != "transfer-encoding":
             headers.append((key, value))
-    logs, errors = collect_logs(runtime.logs_dir, log_id)
+    logs, errors = collect_logs(runtime, log_id)
     return Result(status, headers, payload, logs, errors, time.monotonic() - started)
 
 
-def collect_logs(folder, log_id):
+def collect_logs(runtime, log_id):
     """The request's log and error files from the container's log folder (then removed).
     ``log_id`` comes from the container: only ``[A-Za-z0-9_-]{1,128}`` names a file."""
     if not 0 < len(log_id) <= 128 or not set(log_id) <= LOG_ID_CHARS:
         return "", ""
     try:
-        with container_files.directory(folder) as dir_fd:
-            return _read_log(dir_fd, f"{log_id}_logs.log", "Log"), _read_log(
-                dir_fd, f"{log_id}_errors.log", "Error"
-            )
+        dir_fd = runtime.logs_fd()
+        return _read_log(dir_fd, f"{log_id}_logs.log", "Log"), _read_log(
+            dir_fd, f"{log_id}_errors.log", "Error"
+        )
     except OSError:
         return "", ""
 
 
 def _read_log(dir_fd, name, kind):
-    found = container_files.read_capped(dir_fd, name, LOG_FILE_LIMIT)
-    container_files.remove(dir_fd, name)
+    found = container_files.take_capped(dir_fd, name, LOG_FILE_LIMIT)
     if found is None:
         return ""
     data, truncated = found

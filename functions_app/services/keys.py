@@ -27,9 +27,12 @@ def _sign(message):
     return hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).digest()
 
 
+HEADER = _b64(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":")).encode())
+
+
 def encode_jwt(payload, max_age):
     now = int(time.time())
-    header = _b64(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":")).encode())
+    header = HEADER
     body = _b64(
         json.dumps(
             {**payload, "iat": now, "exp": now + int(max_age)}, separators=(",", ":")

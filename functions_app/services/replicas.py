@@ -65,7 +65,14 @@ class Runtime:
     in_use: runtime_state.InUse = field(init=False, repr=False)
 
     def __post_init__(self):
-        self.in_use = runtime_state.InUse(self.name)
+        self.in_use = runtime_state.InUse(self.name, self.logs_dir)
+
+    def logs_fd(self):
+        """The log folder, opened once (use it only within ``in_use``)."""
+        return self.in_use.logs_fd()
+
+    def close(self):
+        self.in_use.close()
 
 
 def base_name(deployment):
@@ -134,7 +141,7 @@ def forget(runtime):
         if index is not None and replicas.get(index) is runtime:
             del replicas[index]
     runtime_socket.discard(runtime.socket_dir)
-    runtime.in_use.close()
+    runtime.close()
 
 
 def _owner(name):

@@ -109,9 +109,9 @@ def _head(method, url, headers, body):
     lines += [f"{name}: {value}" for name, value in DEFAULTS.items() if name not in headers]
     for name, value in headers.items():
         text = value if isinstance(value, str) else value.decode()
-        if not name or _FORBIDDEN & set(name) or ":" in name or " " in name:
+        if not name or not _FORBIDDEN.isdisjoint(name) or ":" in name or " " in name:
             raise ValueError(f"Invalid header name {name!r}")
-        if _FORBIDDEN & set(text):
+        if not _FORBIDDEN.isdisjoint(text):
             raise ValueError(f"Invalid header value {text!r}")
         lines.append(f"{name}: {text}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")

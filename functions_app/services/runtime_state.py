@@ -18,6 +18,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from . import container_files
+
 TOUCH_EVERY = 1.0  # seconds: the reaper's thresholds are far longer
 
 
@@ -87,10 +89,15 @@ def forget(name):
 
 
 class InUse:
-    """This process's calls in flight on one container (one per container it knows)."""
+    """This process's calls in flight on one container (one per container it knows), and the
+    container's log folder, opened once: the root of a volume the host made, which the
+    container can fill but never replace. Both descriptors are closed only once no call is
+    in flight, so a call never uses a descriptor number that was closed and reused."""
 
-    def __init__(self, name):
+    def __init__(self, name, logs_dir=None):
         self.name = name
+        self.logs_dir = logs_dir
+        self.logs = None
         self.fd = None
         self.count = 0
         self.touched = 0.0
@@ -130,7 +137,14 @@ class InUse:
             if self.count == 0:
                 self._close()
 
+    def logs_fd(self):
+        with self.guard:
+            if self.logs is None:
+                self.logs = os.open(self.logs_dir, container_files.DIR_FLAGS)
+            return self.logs
+
     def _close(self):
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        for fd in (self.fd, self.logs):
+            if fd is not None:
+                os.close(fd)
+        self.fd = self.logs = None
