@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="execution",
             index=models.Index(
-                fields=["function", "parked", "status"], name="functions_a_functio_312c38_idx"
+                condition=models.Q(("parked", True)), fields=["function"], name="execution_parked"
             ),
         ),
     ]

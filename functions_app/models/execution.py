@@ -1,6 +1,7 @@
 import functools
 
 from django.db import connection, models
+from django.db.models import Q
 from django.utils import timezone
 
 from ..ids import unique_id
@@ -68,7 +69,8 @@ class Execution(Timestamped):
         ]
         indexes = [
             models.Index(fields=["status", "scheduled_at"]),
-            models.Index(fields=["function", "parked", "status"]),
+            # Only parked rows: free for every other insert.
+            models.Index(fields=["function"], condition=Q(parked=True), name="execution_parked"),
         ]
 
     def __str__(self):
@@ -130,9 +132,7 @@ class Execution(Timestamped):
         """Write this new row with one prepared statement: what ``save()`` writes, without
         the ORM's per-save work (synchronous runs write one row each; no signal listens)."""
         fields, sql = _insert_statement()
-        values = [
-            field.get_db_prep_save(field.pre_save(self, True), connection) for field in fields
-        ]
+        values = [prep(getattr(self, attname)) for attname, prep in fields]
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             self.pk = cursor.fetchone()[0]
@@ -170,12 +170,36 @@ class Execution(Timestamped):
 
 @functools.cache
 def _insert_statement():
-    """(fields, INSERT ... RETURNING id) of ``Execution``, built once (SQLite 3.35 and
-    PostgreSQL return the new id)."""
+    """([(attribute, its conversion)], INSERT ... RETURNING id) of ``Execution``, built once
+    (SQLite 3.35 and PostgreSQL return the new id). Plain columns go as they are; JSON,
+    dates and anything else as Django's own preparation makes them."""
     meta = Execution._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"
-    return fields, f"{sql} RETURNING {quote(meta.pk.column)}"
+    return [(f.attname, _conversion(f)) for f in fields], f"{sql} RETURNING {quote(meta.pk.column)}"
+
+
+# Columns whose Python value is what the database takes (a foreign key: its id).
+PLAIN = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.FloatField,
+    models.BooleanField,
+    models.ForeignKey,
+)
+
+
+def _conversion(field):
+    return _plain if isinstance(field, PLAIN) else functools.partial(_prepared, field)
+
+
+def _plain(value):
+    return value
+
+
+def _prepared(field, value):
+    return field.get_db_prep_save(value, connection)

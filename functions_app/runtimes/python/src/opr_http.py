@@ -149,6 +149,8 @@ async def read_request(reader, writer):
         raise HTTPError(431, "Request Header Fields Too Large") from None
     request = _parse_head(head)
     request.keep_alive = _wants_keep_alive(request)
+    if request.header("content-length") in ("", "0") and not request.header("transfer-encoding"):
+        return request  # no body: no timer to arm
     async with asyncio.timeout(READ_TIMEOUT):
         request.body = await _read_body(reader, writer, request)
     return request

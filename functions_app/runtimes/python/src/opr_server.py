@@ -186,7 +186,8 @@ class Runtime:
         try:
             if timeout is None:
                 return await self.execute(context)
-            return await asyncio.wait_for(self.execute(context), timeout)
+            async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
+                return await self.execute(context)
         except TimeoutError:
             context.error("Execution timed out.")
         except (Exception, SystemExit) as error:
