@@ -176,12 +176,9 @@ function fetchConnector(proxy, noProxy) {
   };
 }
 
-async function installFetch(proxy, noProxy) {
-  if (typeof globalThis.fetch !== "function") {
-    return;
-  }
+async function installFetch(proxy, noProxy, fetch) {
   try {
-    await globalThis.fetch("data:,"); // loads undici, which sets its global dispatcher
+    await fetch("data:,"); // loads undici, which sets its global dispatcher
   } catch {
     // nothing: the dispatcher exists even when this fails
   }
@@ -192,6 +189,17 @@ async function installFetch(proxy, noProxy) {
   }
 }
 
+// Loading undici takes tens of milliseconds: where fetch is its only user (no global WebSocket
+// or EventSource), the dispatcher is installed by the first fetch instead of at every cold start.
+function lazyFetch(proxy, noProxy) {
+  const original = globalThis.fetch;
+  let installed = null;
+  globalThis.fetch = function fetch(input, init) {
+    installed ??= installFetch(proxy, noProxy, original);
+    return installed.then(() => original(input, init));
+  };
+}
+
 async function install(env) {
   const proxy = proxyFrom(env);
   if (!proxy) {
@@ -200,7 +208,14 @@ async function install(env) {
   const noProxy = noProxyFrom(env);
   http.globalAgent = new (tunnelled(http.Agent, proxy, noProxy, false))();
   https.globalAgent = new (tunnelled(https.Agent, proxy, noProxy, true))();
-  await installFetch(proxy, noProxy);
+  if (typeof globalThis.fetch !== "function") {
+    return;
+  }
+  if (globalThis.WebSocket || globalThis.EventSource) {
+    await installFetch(proxy, noProxy, globalThis.fetch);
+  } else {
+    lazyFetch(proxy, noProxy);
+  }
 }
 
 module.exports = { install, bypassed };
