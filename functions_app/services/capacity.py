@@ -12,6 +12,7 @@ worker.
 Synchronous callers over the cap wait up to ``FUNCTIONS_QUEUE_TIMEOUT`` for a slot; queued
 executions never wait in a worker (see ``parking``)."""
 
+import collections
 import fcntl
 import math
 import os
@@ -63,17 +64,37 @@ class Slot:
 
 
 def acquire(function, wait):
-    """A slot of the function, waiting up to ``wait`` seconds; None when none came free."""
+    """A slot of the function, waiting up to ``wait`` seconds; None when none came free.
+    This process's waiters queue in arrival order: only the first looks for a slot (another
+    process's may free one at any time, so it looks again every few milliseconds, and at
+    once when one of ours frees one)."""
     pool, size = _pool(f"capacity-{function.pk}"), limits(function).concurrency
-    deadline, pause = time.monotonic() + wait, POLL_FIRST
-    while True:
+    if not pool.queue:
         index = pool.take(size)
         if index is not None:
             return Slot(index, pool)
-        if time.monotonic() + pause > deadline:
-            return None
-        time.sleep(pause)
-        pause = min(pause * 2, POLL_MOST)
+    return _wait(pool, size, time.monotonic() + wait)
+
+
+def _wait(pool, size, deadline):
+    ticket, pause = object(), POLL_FIRST
+    with pool.turn:
+        pool.queue.append(ticket)
+    try:
+        while True:
+            index = pool.take(size) if pool.queue[0] is ticket else None
+            if index is not None:
+                return Slot(index, pool)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            with pool.turn:
+                pool.turn.wait(min(pause, left))
+            pause = min(pause * 2, POLL_MOST)
+    finally:
+        with pool.turn:
+            pool.queue.remove(ticket)
+            pool.turn.notify_all()
 
 
 def try_acquire_worker(function):
@@ -107,6 +128,8 @@ class Pool:
         self.pid = None
         self.held = set()
         self.guard = threading.Lock()
+        self.queue = collections.deque()  # this process's waiters, first come first served
+        self.turn = threading.Condition()
 
     def take(self, size):
         with self.guard:
@@ -122,6 +145,9 @@ class Pool:
             if self.pid == os.getpid() and index in self.held:
                 _lock(self.fd, index, fcntl.F_UNLCK)
                 self.held.discard(index)
+        if self.queue:
+            with self.turn:
+                self.turn.notify_all()
 
     def busy(self, size):
         with self.guard:
