@@ -1,4 +1,5 @@
 import functools
+import json
 
 from django.db import connection, models
 from django.db.models import Q
@@ -194,7 +195,13 @@ PLAIN = (
 
 
 def _conversion(field):
-    return _plain if isinstance(field, PLAIN) else functools.partial(_prepared, field)
+    if isinstance(field, PLAIN):
+        return _plain
+    if isinstance(field, models.JSONField) and field.encoder is None:
+        return json.dumps  # what Django's adapt_json_value does without an encoder
+    if isinstance(field, models.DateTimeField):
+        return connection.ops.adapt_datetimefield_value  # aware datetimes, or None
+    return functools.partial(_prepared, field)
 
 
 def _plain(value):

@@ -21,10 +21,11 @@ from django.conf import settings
 from . import container_files
 
 TOUCH_EVERY = 1.0  # seconds: the reaper's thresholds are far longer
+FOLDER = "runtime-state"
 
 
 def folder():
-    return Path(settings.STORAGE_DIR) / "runtime-state"
+    return Path(settings.STORAGE_DIR) / FOLDER
 
 
 def path(name):
