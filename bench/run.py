@@ -66,9 +66,19 @@ def runtime_name(deployment_id):
 
 
 def kill_runtime(service, deployment_id):
-    """Remove the warm container (its socket and log volumes go with it), so the next
-    execution is a cold start."""
-    docker("rm", "-f", "-v", runtime_name(deployment_id), check=False)
+    """Remove the deployment's running containers (their socket and log volumes go with them),
+    as an idle eviction would, so the next execution is a cold start. Its standby, created but
+    not started, stays: it is what a cold start after an eviction finds."""
+    running = docker(
+        "ps",
+        "-q",
+        "--filter",
+        f"label=functions.deployment={deployment_id}",
+        "--filter",
+        "status=running",
+    ).split()
+    if running:
+        docker("rm", "-f", "-v", *running, check=False)
 
 
 # -- sequential, interleaved ---------------------------------------------------------------------
