@@ -149,6 +149,26 @@ def test_settings_change_the_schedule_and_show_the_next_runs(console, project, r
     assert (updated["timeout"], updated["execute"]) == (30, ["any"])  # the form sent them back
 
 
+def test_scaling_settings_keep_warm_and_limits(console, project, raw, settings):
+    settings.FUNCTIONS_REPLICA_CONCURRENCY = 4
+    make_function(project, "scaled", execute=["any"])
+    console.goto(f"{BASE}/scaled/settings")
+    console.locator("#max-replicas").evaluate("field => field.removeAttribute('max')")
+    console.get_by_label("Most containers (0: from the specification and this host)").fill("99")
+    console.get_by_role("button", name="Save scaling").click()
+    expect(console.locator("#scaling-error")).to_contain_text("between 0 and 64")
+    console.get_by_label("Keep warm", exact=False).check()
+    console.get_by_label("Most containers (0: from the specification and this host)").fill("2")
+    console.get_by_label("Most executions at once", exact=False).fill("0")
+    console.get_by_role("button", name="Save scaling").click()
+    expect(console.get_by_role("status")).to_have_text("Scaling saved.")
+    expect(console.locator("#scaling-replicas")).to_have_text("2")
+    expect(console.locator("#scaling-concurrency")).to_have_text("8")  # 2 containers x 4
+    function = Function.objects.get(uid="scaled")
+    assert (function.keep_warm, function.max_replicas, function.max_concurrency) == (True, 2, 0)
+    assert raw.get("/functions/scaled").json()["keepWarm"] is True  # on the document too
+
+
 def test_variables_create_edit_delete_and_secrets_stay_hidden(console, project, raw):
     make_function(project, "vars")
     console.goto(f"{BASE}/vars/variables")
