@@ -88,7 +88,8 @@ def replica_row(service, api, deployment_id):
 
 
 def at_once(service, count, path):
-    """``count`` synchronous calls started together. Returns [(seconds, status, error type)]."""
+    """``count`` synchronous calls started together. Returns [(seconds, HTTP status, or
+    "201 failed" for a run that failed, error type)]."""
     barrier = threading.Barrier(count)
 
     def call(api):
@@ -97,7 +98,10 @@ def at_once(service, count, path):
         status, body = api.call(
             "POST", f"/functions/{SLEEPY[0]}/executions", {"path": path, "async": False}
         )
-        return time.perf_counter() - started, status, (body or {}).get("type", "")
+        body = body or {}
+        if status == 201 and body.get("status") != "completed":
+            status = f"201 {body.get('status')}"  # the run itself failed
+        return time.perf_counter() - started, status, body.get("type", "")
 
     apis = [service.api() for _ in range(count)]
     with ThreadPoolExecutor(count) as pool:

@@ -17,7 +17,7 @@ from .replicas import ColdStartError
 LOG_FILE_LIMIT = 5 * 1024 * 1024
 LOG_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 WEDGED_GRACE = 5  # seconds past the timeout by which the runtime must have answered
-ATTEMPTS = 3  # replicas tried when the one routed to is gone
+MOST_TRIED = 12  # containers one call tries (every replica there may be, and a cold start)
 runtime_name = containers.runtime_name
 
 
@@ -57,10 +57,13 @@ def failure(message, code, started):
 
 
 def execute(function, deployment, call, slot=0):
-    """Run one ``Call`` in the deployment's replicas; ``slot`` is the call's capacity slot."""
+    """Run one ``Call`` in the deployment's replicas; ``slot`` is the call's capacity slot.
+    A replica found gone (the reaper of another process took it) is forgotten and the call
+    goes to another, or to a cold start when none is left; each container is tried once."""
     started = time.monotonic()
     deadline = started + call.timeout
-    for _ in range(ATTEMPTS):
+    tried = set()
+    while True:
         try:
             runtime = replicas.route(function, deployment, slot, deadline)
         except (ColdStartError, docker.DockerError) as exc:
@@ -70,8 +73,9 @@ def execute(function, deployment, call, slot=0):
             return _call(runtime, replace(call, timeout=min(call.timeout, remaining)), started)
         except RuntimeGone as exc:
             replicas.forget(runtime)
-            gone = exc
-    return failure(f"Runtime connection failed: {gone}", 500, started)
+            if runtime.container_id in tried or len(tried) >= MOST_TRIED:
+                return failure(f"Runtime connection failed: {exc}", 500, started)
+            tried.add(runtime.container_id)
 
 
 def _call(runtime, call, started):
