@@ -9,8 +9,10 @@ from . import (
     executions,
     functions,
     health,
+    templates,
     users,
     variables,
+    webhooks,
 )
 from .errors import route_not_found
 
@@ -21,12 +23,15 @@ urlpatterns = [
     path("functions", functions.FunctionsView.as_view()),
     path("functions/runtimes", catalogue.RuntimesView.as_view()),
     path("functions/specifications", catalogue.SpecificationsView.as_view()),
+    # Before F: "templates" is not a function ID.
+    path("functions/templates", templates.TemplatesView.as_view()),
+    path("functions/templates/<str:template_id>", templates.TemplateView.as_view()),
     path(F, functions.FunctionView.as_view()),
     path(F + "/deployment", deployments.ActiveDeploymentView.as_view()),
     path(F + "/deployments", deployments.DeploymentsView.as_view()),
     path(F + "/deployments/duplicate", deployments.DuplicateView.as_view()),
-    path(F + "/deployments/template", deployments.UnsupportedSourceView.as_view()),
-    path(F + "/deployments/vcs", deployments.UnsupportedSourceView.as_view()),
+    path(F + "/deployments/template", deployments.TemplateDeploymentView.as_view()),
+    path(F + "/deployments/vcs", deployments.VcsDeploymentView.as_view()),
     path(D, deployments.DeploymentView.as_view()),
     path(D + "/download", deployments.DownloadView.as_view()),
     path(D + "/build/download", deployments.DownloadView.as_view(), {"kind": "output"}),
@@ -68,5 +73,6 @@ urlpatterns = [
         for field in ("name", "email", "status", "labels")
     ),
     path("console/variables", console.ConsoleVariablesView.as_view()),
+    path("vcs/webhooks/<str:installation_id>", webhooks.WebhookView.as_view()),
     re_path(r"^.*$", route_not_found),
 ]
