@@ -11,7 +11,8 @@ import pytest
 import requests
 from appwrite.enums.template_reference_type import TemplateReferenceType
 
-from functions_app.services import catalog, functions as functions_service
+from functions_app.services import catalog
+from functions_app.services import functions as functions_service
 
 from .deploy import wait_deployment, wait_for
 
