@@ -297,5 +297,10 @@ def page(pattern, **values):
     return pattern
 
 
-def webhook_path(installation):
-    return f"/v1/vcs/webhooks/{installation.uid}"
+def webhook_url(installation):
+    """Where the git host sends its push webhooks (``PUBLIC_URL`` must reach this service)."""
+    return f"{settings.PUBLIC_URL.rstrip('/')}/v1/vcs/webhooks/{installation.uid}"
+
+
+def linked_functions(installation):
+    return Function.objects.filter(project=installation.project, installation_id=installation.uid)

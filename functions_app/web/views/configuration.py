@@ -14,6 +14,7 @@ from .. import forms
 from ..access import function_view, origin
 from ..tabs import function_page
 from .functions import choices
+from .git import section
 
 
 def next_runs(expression):
@@ -28,6 +29,7 @@ def next_runs(expression):
 
 def tab(request, function, values, status=200, error=None):
     context = {"values": values, "error": error, "next_runs": next_runs(function.schedule)}
+    context["git"] = section(function)
     context.update(choices(values["runtime"]))
     return function_page(request, function, "settings", context, status=status)
 
