@@ -411,3 +411,43 @@ def test_installations_are_scoped_to_their_project(connection, outsider_project)
     with pytest.raises(AppwriteError) as error:
         installations.get_installation(outsider_project, connection.uid)
     assert error.value.type == "installation_not_found"
+
+
+# -- the admin --------------------------------------------------------------------------------
+
+
+def test_admin_saves_connections_through_the_service(project, functions):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("root", "r@example.com", "pw"))
+    url = "/admin/functions_app/installation/add/"
+    form = {"project": project.pk, "name": "Host", "provider": "gitlab", "base_url": "ftp://x"}
+    assert "Invalid `url` param" in staff.post(url, form).text
+    assert not Installation.objects.exists()
+    response = staff.post(
+        url, form | {"base_url": "https://gitlab.example.com", "new_token": "tok-9"}
+    )
+    assert response.status_code == 302
+    installation = Installation.objects.get()
+    assert installations.secret(installation, "token") == "tok-9" and len(installation.uid) == 20
+    change = f"/admin/functions_app/installation/{installation.pk}/change/"
+    page = staff.get(change).text
+    assert "tok-9" not in page and installations.webhook_url(installation) in page
+    assert 'name="project"' not in page
+    changed = {"name": "Renamed", "provider": "gitlab", "base_url": "https://gitlab.example.com"}
+    assert staff.post(change, changed | {"new_webhook_secret": "w-1"}).status_code == 302
+    installation.refresh_from_db()
+    assert installation.name == "Renamed"
+    assert installations.secret(installation, "token") == "tok-9"  # not typed: kept
+    assert installations.secret(installation, "webhook_secret") == "w-1"
+    assert staff.post(change, changed | {"remove_token": "on"}).status_code == 302
+    installation.refresh_from_db()
+    assert not installation.has_token and installation.has_webhook_secret
+    functions.create("f", "F", Runtime.PYTHON_3_11, entrypoint="main.py")
+    link("f", installation)
+    delete = f"/admin/functions_app/installation/{installation.pk}/delete/"
+    assert staff.post(delete, {"post": "yes"}).status_code == 302
+    assert not Installation.objects.exists()
+    assert Function.objects.get(uid="f").provider_repository_id == ""
