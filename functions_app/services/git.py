@@ -93,11 +93,14 @@ class Fetched:
     commit: Commit
 
 
-def ensure_image(log=None):
-    """The git source image, built like a runtime image when this node lacks it."""
-    if not images.is_ready(IMAGE):
-        images.ensure_image(IMAGE, log=log)
-    return IMAGE.image
+def ensure_image(log=None, force=False):
+    """The git source image, built like a runtime image when this node lacks it (its former
+    tags are removed then). Returns the ``images.BuildResult``."""
+    if not force and images.is_ready(IMAGE):
+        return images.BuildResult(IMAGE.id, IMAGE.image, images.base_image(IMAGE))
+    result = images.ensure_image(IMAGE, force=force, log=log)
+    images.prune(IMAGE, log)
+    return result
 
 
 def size_limit():
