@@ -340,7 +340,7 @@ def env_folders(name):
     folders = []
     for item in env_list(name):
         if not item.startswith("/"):
-            raise ImproperlyConfigured(f"{name} must list absolute folders, not {item!r}.")
+            raise ImproperlyConfigured(f"{name} must be absolute folders, not {item!r}.")
         folder = Path(os.path.realpath(item))
         if folder == STORAGE_DIR or STORAGE_DIR in folder.parents or folder in STORAGE_DIR.parents:
             raise ImproperlyConfigured(f"{name} must not hold or lie in STORAGE_DIR: {item!r}.")
