@@ -262,3 +262,50 @@ def test_webhook_body_is_what_is_signed(live_server, connection, repo):
     )
     assert response.status_code == 401
     assert not DeploymentRow.objects.exists()
+
+
+def test_ssh_goes_through_the_egress_proxy_and_its_policy(project, egress, functions):
+    """SSH leaves through the proxy as a CONNECT tunnel: a private address is refused there,
+    before any connection is opened (the canary listener sees nothing)."""
+    from functions_app.services import git
+
+    connection = installations.create_installation(
+        project, "SSH", f"ssh://git@{egress.address}:{egress.canary_port}/srv"
+    )
+    with pytest.raises(git.GitFailed) as error:
+        git.probe(installations.source_for(connection, "acme/app"), project.pk)
+    assert "egress proxy refused" in str(error.value)
+    assert egress.canary_accepts == 0
+
+
+def test_a_source_over_the_size_limit_is_refused(project, git_root, settings, tmp_path):
+    """The packed folder is capped at COMPUTE_SIZE_LIMIT in the container, and again on its
+    way out."""
+    import os
+
+    from functions_app.services import containers, git
+
+    repository = Repository(git_root, "acme/big")
+    repository.commit({"blob.txt": os.urandom(20000).hex()}, "big")
+    settings.COMPUTE_SIZE_LIMIT = 5000
+    source = installations.locate(f"file://{git_root}", "acme/big")
+    name = f"fn-git-test-{os.getpid()}"
+    with pytest.raises(git.GitFailed) as error:
+        git.fetch(
+            source,
+            "branch",
+            "main",
+            "",
+            tmp_path / "out.tar.gz",
+            identity=(project.pk, "", ""),
+            name=name,
+            labels=containers.mine("git-probe"),
+        )
+    assert "over the deployment size limit of 5000 bytes" in str(error.value)
+    assert not docker_exists(name)
+
+
+def docker_exists(name):
+    from functions_app.services import docker
+
+    return docker.container_exists(name)

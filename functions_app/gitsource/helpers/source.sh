@@ -93,7 +93,7 @@ explain() {
             echo "$what was not found in $LABEL." ;;
         *"Authentication failed"*|*"could not read Username"*|*"could not read Password"*|*"terminal prompts disabled"*|*"Permission denied (publickey"*|*"HTTP Basic: Access denied"*|*"requested URL returned error: 401"*|*"requested URL returned error: 403"*)
             echo "Authentication to the git host failed: check the connection's credentials." ;;
-        *"from proxy after CONNECT"*|*"requested URL returned error: 407"*|*"Egress proxy:"*)
+        *"from proxy after CONNECT"*|*"requested URL returned error: 407"*|*"Egress proxy:"*|*"E CONNECT "*": Forbidden"*|*"E CONNECT "*": Proxy Authentication Required"*|*"E CONNECT "*": Too Many Requests"*)
             echo "The egress proxy refused the connection to the git host (the builds' outbound network policy, EGRESS_BUILDS and EGRESS_PORTS)." ;;
         *"Host key verification failed"*|*"REMOTE HOST IDENTIFICATION HAS CHANGED"*)
             echo "The git host's SSH key does not match the connection's known hosts." ;;
