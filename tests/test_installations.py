@@ -451,3 +451,11 @@ def test_admin_saves_connections_through_the_service(project, functions):
     assert staff.post(delete, {"post": "yes"}).status_code == 302
     assert not Installation.objects.exists()
     assert Function.objects.get(uid="f").provider_repository_id == ""
+
+
+def test_without_egress_for_builds_only_local_repositories_can_be_reached(settings, connection):
+    from functions_app.services import git
+
+    settings.EGRESS_BUILDS = "off"
+    with pytest.raises(git.GitFailed, match="EGRESS_BUILDS=off"):
+        git.probe(installations.source_for(connection, "acme/app"), "main")

@@ -113,6 +113,15 @@ def deadline():
     return 2 * settings.VCS_GIT_TIMEOUT + 60
 
 
+def _check_network(source):
+    """A git host needs the egress proxy: with builds' egress off, only local repositories."""
+    if not source.mount and egress.mode("build") == "off":
+        raise GitFailed(
+            "Outbound network of builds is off (EGRESS_BUILDS=off): git hosts cannot be "
+            "reached, only file:/// repositories."
+        )
+
+
 def _spec(name, labels, source, egress_parts):
     egress_binds, egress_env = egress_parts
     binds = [*egress_binds]
@@ -227,6 +236,7 @@ def fetch(source, type_, reference, root, target, identity, name, labels, log=No
     ``root`` into the host file ``target``. ``identity`` (project, function, deployment IDs)
     names the container to the egress proxy; ``log`` gets git's output as it comes, ``say``
     the platform's own lines (an image build). Raises :class:`GitFailed` with the reason."""
+    _check_network(source)
     try:
         if not images.is_ready(IMAGE) and say:
             say("The git source image is not on this node yet: building it.")
@@ -265,6 +275,7 @@ def probe(source, project_id, function_id=""):
         "functions.function": function_id,
     }
     identity = (project_id, function_id, "")
+    _check_network(source)
     try:
         ensure_image()
         spec = _spec(name, labels, source, egress.for_identity("build", identity, name, deadline()))
