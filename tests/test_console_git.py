@@ -154,6 +154,8 @@ def test_the_settings_git_section(web, project):
     deployment = Deployment.objects.get(function__uid="app")
     assert response.status_code == 302 and response.url.endswith(deployment.uid)
     assert deployment.git_source["reference"] == "v1.0" and deployment.activate
+    page = web.get(response.url).text
+    assert 'id="deployment-repository"' in page and "fetched when the build starts" in page
     response = web.post(f"{BASE}/functions/app/git/link", {"disconnect": "1"}, follow=True)
     assert "no longer linked" in response.text
     assert Function.objects.get(uid="app").provider_repository_id == ""
