@@ -45,6 +45,7 @@ MOUNT = "/mnt/repo"
 GRACE = 30  # seconds the container outlives its deadline, as build containers do
 COMMIT_LIMIT = 256 * 1024  # bytes of the commit file (hash, author, email, message)
 PROBE_KIND = "git-probe"
+PROBE_TIMEOUT = 30  # seconds of the repository check's git command: someone waits for it
 
 
 class GitFailed(Exception):
@@ -107,10 +108,14 @@ def size_limit():
     return settings.COMPUTE_SIZE_LIMIT or settings.COMPUTE_UNPACKED_SIZE_LIMIT
 
 
-def deadline():
-    """Seconds a whole git run may take: a fetch is at most two git commands (a tag pattern is
-    listed first, a missing ``.git`` suffix retried), plus packing."""
-    return 2 * settings.VCS_GIT_TIMEOUT + 60
+def deadline(command_timeout=None):
+    """Seconds a whole git run may take: at most two git commands (a tag pattern is listed
+    first, a missing ``.git`` suffix retried), plus packing."""
+    return 2 * (command_timeout or settings.VCS_GIT_TIMEOUT) + 60
+
+
+def probe_timeout():
+    return min(settings.VCS_GIT_TIMEOUT, PROBE_TIMEOUT)
 
 
 def _check_network(source):
@@ -122,7 +127,7 @@ def _check_network(source):
         )
 
 
-def _spec(name, labels, source, egress_parts):
+def _spec(name, labels, source, egress_parts, seconds):
     egress_binds, egress_env = egress_parts
     binds = [*egress_binds]
     if source.mount:
@@ -131,7 +136,7 @@ def _spec(name, labels, source, egress_parts):
     return containers.Spec(
         name=name,
         image=IMAGE.image,
-        command=["sleep", str(deadline() + GRACE)],
+        command=["sleep", str(seconds + GRACE)],
         environment=egress_env,
         labels=labels,
         binds=binds,
@@ -142,11 +147,12 @@ def _spec(name, labels, source, egress_parts):
     )
 
 
-def _run(name, spec, mode, env, log):
+def _run(name, spec, mode, env, log, seconds):
     """Start the container, run ``source.sh <mode>`` with ``env``, stream its output to
-    ``log``; returns the last line it printed when it failed, else None."""
+    ``log``; returns the last line it printed when it failed, else None. The container is
+    removed after ``seconds`` whatever happens."""
     docker.run_container(spec)
-    timer = threading.Timer(deadline(), docker.remove_container, [name])
+    timer = threading.Timer(seconds, docker.remove_container, [name])
     timer.start()
     try:
         exec_id, output = docker.exec_stream(
@@ -159,7 +165,7 @@ def _run(name, spec, mode, env, log):
     if code == 0:
         return None
     if code is None:
-        return f"git took longer than {deadline()}s and was stopped."
+        return f"git took longer than {seconds}s and was stopped."
     return _plain(tail) or f"git failed (exit code {code})."
 
 
@@ -243,7 +249,9 @@ def fetch(source, type_, reference, root, target, identity, name, labels, log=No
         ensure_image(log=say)
     except (docker.DockerError, images.ImageBuildError) as exc:
         raise GitFailed(f"The git source image could not be built: {exc}") from None
-    spec = _spec(name, labels, source, egress.for_identity("build", identity, name, deadline()))
+    seconds = deadline()
+    parts = egress.for_identity("build", identity, name, seconds)
+    spec = _spec(name, labels, source, parts, seconds)
     env = source.environment() | {
         "GIT_SOURCE_TYPE": type_,
         "GIT_SOURCE_REFERENCE": reference,
@@ -251,7 +259,7 @@ def fetch(source, type_, reference, root, target, identity, name, labels, log=No
         "GIT_SOURCE_LIMIT": str(size_limit()),
     }
     try:
-        failure = _run(name, spec, "fetch", env, log)
+        failure = _run(name, spec, "fetch", env, log, seconds)
         if failure:
             raise GitFailed(failure)
         commit = _commit(_read_out(name, "/tmp/out/commit", COMMIT_LIMIT))
@@ -278,8 +286,11 @@ def probe(source, project_id, function_id=""):
     _check_network(source)
     try:
         ensure_image()
-        spec = _spec(name, labels, source, egress.for_identity("build", identity, name, deadline()))
-        failure = _run(name, spec, "probe", source.environment(), None)
+        seconds = deadline(probe_timeout())
+        parts = egress.for_identity("build", identity, name, seconds)
+        spec = _spec(name, labels, source, parts, seconds)
+        env = source.environment() | {"GIT_SOURCE_TIMEOUT": str(probe_timeout())}
+        failure = _run(name, spec, "probe", env, None, seconds)
     except (docker.DockerError, images.ImageBuildError) as exc:
         raise GitFailed(f"The git source container failed: {exc}") from None
     finally:
