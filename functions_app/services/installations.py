@@ -183,13 +183,8 @@ def update_installation(
 
 def delete_installation(installation):
     """Deletes the connection; its functions are unlinked (their deployments stay)."""
-    Function.objects.filter(project=installation.project, installation_id=installation.uid).update(
-        installation_id="",
-        provider_repository_id="",
-        provider_branch="",
-        provider_root_directory="",
-        provider_silent_mode=False,
-    )
+    for function in linked_functions(installation):
+        function.unlink_repository()
     installation.delete()
 
 
