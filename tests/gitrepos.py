@@ -28,7 +28,9 @@ class Repository:
         shutil.rmtree(self.bare, ignore_errors=True)  # another test's repository of that name
         self.bare.parent.mkdir(parents=True, exist_ok=True)
         git("init", "-q", "--bare", "-b", "main", str(self.bare))
-        self.work = Path(tempfile.mkdtemp(prefix="functions-test-work-"))
+        clones = Path(root) / ".work"  # removed with the root when the run ends
+        clones.mkdir(parents=True, exist_ok=True)
+        self.work = Path(tempfile.mkdtemp(prefix=f"{owner}-{name}-", dir=clones))
         git("init", "-q", "-b", "main", cwd=self.work)
         git("remote", "add", "origin", str(self.bare), cwd=self.work)
 
