@@ -4,7 +4,7 @@ from .. import downloads
 from ..errors import AppwriteError
 from ..models import Deployment
 from ..services import deployments as service
-from ..services import documents
+from ..services import documents, vcs
 from . import fields as parse
 from . import params as p
 from . import queries
@@ -144,14 +144,29 @@ class CancelView(AppwriteView):
         return ok(documents.deployment(service.cancel(get_deployment(function, deployment_id))))
 
 
-class UnsupportedSourceView(AppwriteView):
-    """Template and VCS deployments need GitHub, which this instance cannot reach."""
+class TemplateDeploymentView(AppwriteView):
+    """A catalog template (offline), or a template repository under
+    ``FUNCTIONS_TEMPLATES_GIT_URL`` fetched by the build worker."""
 
     scopes = {"POST": "functions.write"}
 
     def post(self, request, function_id):
-        get_function(self.project, function_id)
-        raise AppwriteError("provider_repository_not_found")
+        function = get_function(self.project, function_id)
+        fields = parse.template_deployment_fields(self.params())
+        deployment = vcs.create_template_deployment(function, **fields, origin=self.origin)
+        return ok(documents.deployment(deployment), status=202)
+
+
+class VcsDeploymentView(AppwriteView):
+    """A branch, commit or tag of the repository the function is linked to."""
+
+    scopes = {"POST": "functions.write"}
+
+    def post(self, request, function_id):
+        function = get_function(self.project, function_id)
+        fields = parse.vcs_deployment_fields(self.params())
+        deployment = vcs.create_vcs_deployment(function, **fields, origin=self.origin)
+        return ok(documents.deployment(deployment), status=202)
 
 
 class DownloadView(AppwriteView):

@@ -6,13 +6,17 @@ from django.conf import settings
 
 from .. import runtimes
 from ..errors import AppwriteError, argument_invalid
-from ..services import execution_requests, executions, functions
+from ..services import catalog, execution_requests, executions, functions, vcs
 from ..services.callers import SCOPES_ALL
 from . import params as p
 
 
 def function_fields(data, creating):
     """Validate the create/update body into model field values (Appwrite's rules and order)."""
+
+    def vcs_default(value):
+        return value if creating else None
+
     fields = {
         "name": p.get(data, "name", p.Text(128), required=True),
         "runtime": p.get(data, "runtime", p.WhiteList(runtimes.known_ids()), required=creating)
@@ -26,11 +30,17 @@ def function_fields(data, creating):
         "entrypoint": p.get(data, "entrypoint", p.Text(1028, 0), default=""),
         "commands": p.get(data, "commands", p.Text(8192, 0), default=""),
         "scopes": p.get(data, "scopes", p.ArrayList(p.WhiteList(SCOPES_ALL), 100), default=[]),
-        "installation_id": p.get(data, "installationId", p.Text(128, 0), default=""),
+        # On update, a VCS field left out is None: the service decides (the link is kept
+        # unless providerRepositoryId is given).
+        "installation_id": p.get(data, "installationId", p.Text(128, 0), default=vcs_default("")),
         "provider_repository_id": p.get(data, "providerRepositoryId", p.Text(128, 0), default=None),
-        "provider_branch": p.get(data, "providerBranch", p.Text(128, 0), default=""),
-        "provider_silent_mode": p.get(data, "providerSilentMode", p.Boolean(), default=False),
-        "provider_root_directory": p.get(data, "providerRootDirectory", p.Text(128, 0), default=""),
+        "provider_branch": p.get(data, "providerBranch", p.Text(128, 0), default=vcs_default("")),
+        "provider_silent_mode": p.get(
+            data, "providerSilentMode", p.Boolean(), default=vcs_default(False)
+        ),
+        "provider_root_directory": p.get(
+            data, "providerRootDirectory", p.Text(128, 0), default=vcs_default("")
+        ),
         "specification": p.get(
             data, "specification", p.Specification(), default=functions.DEFAULTS["specification"]
         ),
@@ -52,6 +62,48 @@ def upload_fields(request, data, function):
     if not entrypoint:
         raise AppwriteError("function_entrypoint_missing")
     return upload, activate, entrypoint, function.commands if commands is None else commands
+
+
+def template_deployment_fields(data):
+    """``createTemplateDeployment``: the 1.8.1 form (``type`` + ``reference``, what SDK 16
+    sends) or the 1.8.0 one (``version``, a tag or tag pattern)."""
+    fields = {
+        "repository": p.get(data, "repository", p.Text(128, 0), required=True),
+        "owner": p.get(data, "owner", p.Text(128, 0), required=True),
+        "root": p.get(data, "rootDirectory", p.Text(128, 0), required=True),
+    }
+    if "version" in data and "type" not in data:
+        fields["type_"] = "tag"
+        fields["reference"] = p.get(data, "version", p.Text(128, 0), required=True)
+    else:
+        fields["type_"] = p.get(data, "type", p.WhiteList(vcs.TYPES), required=True)
+        fields["reference"] = p.get(data, "reference", p.Text(128, 0), required=True)
+    fields["activate"] = p.get(data, "activate", p.Boolean(), default=False)
+    return fields
+
+
+def vcs_deployment_fields(data):
+    """``createVcsDeployment``: ``type`` (branch, commit or tag: SDK 16 offers tag, Appwrite
+    1.8.0 refused it) and ``reference``."""
+    return {
+        "type_": p.get(data, "type", p.WhiteList(vcs.TYPES), required=True),
+        "reference": p.get(data, "reference", p.Text(255), required=True),
+        "activate": p.get(data, "activate", p.Boolean(), default=False),
+    }
+
+
+def template_filters(data):
+    """``listTemplates``: Appwrite's filters and page."""
+    return {
+        "runtime_ids": p.get(
+            data, "runtimes", p.ArrayList(p.WhiteList(runtimes.known_ids()), 100), default=[]
+        ),
+        "use_cases": p.get(
+            data, "useCases", p.ArrayList(p.WhiteList(catalog.USE_CASES), 100), default=[]
+        ),
+        "limit": p.get(data, "limit", p.Range(1, 5000), default=25),
+        "offset": p.get(data, "offset", p.Range(0, 5000), default=0),
+    }
 
 
 def user_fields(data):

@@ -10,9 +10,11 @@ from . import (
     functions,
     health,
     rules,
+    templates,
     usage,
     users,
     variables,
+    webhooks,
 )
 from .errors import route_not_found
 
@@ -23,15 +25,17 @@ urlpatterns = [
     path("functions", functions.FunctionsView.as_view()),
     path("functions/runtimes", catalogue.RuntimesView.as_view()),
     path("functions/specifications", catalogue.SpecificationsView.as_view()),
-    # Fixed segments go before F: "usage" here, and "templates" when it comes.
+    # Fixed segments go before F: they are not function IDs.
     path("functions/usage", usage.ProjectUsageView.as_view()),
+    path("functions/templates", templates.TemplatesView.as_view()),
+    path("functions/templates/<str:template_id>", templates.TemplateView.as_view()),
     path(F, functions.FunctionView.as_view()),
     path(F + "/usage", usage.FunctionUsageView.as_view()),
     path(F + "/deployment", deployments.ActiveDeploymentView.as_view()),
     path(F + "/deployments", deployments.DeploymentsView.as_view()),
     path(F + "/deployments/duplicate", deployments.DuplicateView.as_view()),
-    path(F + "/deployments/template", deployments.UnsupportedSourceView.as_view()),
-    path(F + "/deployments/vcs", deployments.UnsupportedSourceView.as_view()),
+    path(F + "/deployments/template", deployments.TemplateDeploymentView.as_view()),
+    path(F + "/deployments/vcs", deployments.VcsDeploymentView.as_view()),
     path(D, deployments.DeploymentView.as_view()),
     path(D + "/download", deployments.DownloadView.as_view()),
     path(D + "/build/download", deployments.DownloadView.as_view(), {"kind": "output"}),
@@ -76,5 +80,6 @@ urlpatterns = [
         for field in ("name", "email", "status", "labels")
     ),
     path("console/variables", console.ConsoleVariablesView.as_view()),
+    path("vcs/webhooks/<str:installation_id>", webhooks.WebhookView.as_view()),
     re_path(r"^.*$", route_not_found),
 ]

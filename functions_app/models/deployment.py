@@ -48,6 +48,9 @@ class Deployment(Timestamped):
     status = models.CharField(max_length=16, choices=Status, default=Status.WAITING)
     activate = models.BooleanField(default=False)
     vcs = models.JSONField(default=dict, blank=True)
+    # Where a git deployment's source comes from, until a worker has fetched it: ``url`` or
+    # ``installation`` (uid) + ``repository`` (owner/name), ``type``, ``reference``, ``root``.
+    git_source = models.JSONField(default=dict, blank=True)
     worker = models.CharField(max_length=200, blank=True, default="")  # who builds it
 
     class Meta:
@@ -142,6 +145,26 @@ class Deployment(Timestamped):
             self.refresh_from_db()
             self._set_status(self.Status.CANCELED, **self._ended())
         return bool(updated)
+
+    @property
+    def awaits_source(self):
+        """A git deployment whose source a worker has yet to fetch."""
+        return bool(self.git_source) and not self.uploaded
+
+    def mark_fetched(self, source_path, source_size, vcs):
+        """A worker fetched the git source: it is the deployment's source archive now."""
+        self.vcs = {**self.vcs, **vcs}
+        self.source_path, self.source_size, self.total_size = source_path, source_size, source_size
+        self.source_chunks_uploaded = self.source_chunks_total
+        self.save(
+            update_fields=[
+                "vcs",
+                "source_path",
+                "source_size",
+                "total_size",
+                "source_chunks_uploaded",
+            ]
+        )
 
     def mark_uploaded(self, source_path, source_size):
         self.source_path, self.source_size, self.total_size = source_path, source_size, source_size

@@ -91,6 +91,21 @@ class Function(Timestamped):
         if deployment.activate and not newer:
             self.set_active_deployment(deployment, live=True)
 
+    def unlink_repository(self):
+        """Its git connection is gone: no repository any more (deployments stay)."""
+        self.installation_id = self.provider_repository_id = self.provider_branch = ""
+        self.provider_root_directory = ""
+        self.provider_silent_mode = False
+        self.save(
+            update_fields=[
+                "installation_id",
+                "provider_repository_id",
+                "provider_branch",
+                "provider_root_directory",
+                "provider_silent_mode",
+            ]
+        )
+
     def set_schedule_times(self, next_run, previous_run):
         self.schedule_next = next_run
         self.schedule_previous = previous_run

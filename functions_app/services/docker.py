@@ -145,14 +145,15 @@ class Started:
 
 def check_bind_source(source):
     """Right before a container is created: the source must be its own real path (no link
-    anywhere on the way), not a link itself, and inside ``STORAGE_DIR`` or the API or egress
-    socket folder. Raises :class:`UnsafeMount`."""
+    anywhere on the way), not a link itself, and inside ``STORAGE_DIR``, the API or egress
+    socket folder, or a ``VCS_LOCAL_ROOTS`` folder. Raises :class:`UnsafeMount`."""
     roots = [
         os.path.realpath(folder)
         for folder in (
             settings.STORAGE_DIR,
             settings.API_SOCKET.parent,
             settings.EGRESS_SOCKET.parent,
+            *settings.VCS_LOCAL_ROOTS,  # git repositories of file:/// connections (git.py)
         )
     ]
     real = os.path.realpath(source)
@@ -269,12 +270,20 @@ def remove_container(name):
             raise _wrap(f"Removing container {name}", error) from error
 
 
-def exec_stream(name, command, user, stderr=True):
+def exec_stream(name, command, user, stderr=True, environment=None):
     """Run ``command`` in a running container. Returns ``(exec id, iterator of output
-    chunks)``; the iterator ends when the command exits or the container goes away."""
+    chunks)``; the iterator ends when the command exits or the container goes away.
+    ``environment`` is the command's own (not the container's: secrets given this way are not
+    in the container's configuration)."""
     try:
         exec_id = client().api.exec_create(
-            name, command, stdout=True, stderr=stderr, user=user, tty=False
+            name,
+            command,
+            stdout=True,
+            stderr=stderr,
+            user=user,
+            tty=False,
+            environment=environment,
         )["Id"]
         return exec_id, _guarded(client().api.exec_start(exec_id, stream=True), name)
     except (sdk_errors.DockerException, requests.RequestException) as error:
