@@ -1,6 +1,6 @@
-"""Request bodies parsed into service arguments, with Appwrite's exact errors: one parser per
-resource, shared by the API views, the console and the admin (none of which imports another's
-views)."""
+"""Each resource's parameters, declared once (``Param``s in Appwrite's order) and shared by the
+API views (which declare them on their operations), the console and the admin (which check
+their forms with them, so they show the API's exact errors). None of it is a view."""
 
 from django.conf import settings
 
@@ -9,110 +9,173 @@ from ..errors import AppwriteError, argument_invalid
 from ..services import execution_requests, executions, functions
 from ..services.callers import SCOPES_ALL
 from . import params as p
+from .declarations import Param, clean
+
+# -- lists --------------------------------------------------------------------------------
+
+QUERIES = Param("queries", p.Queries(), default=[], key="raw_queries")
+SEARCH = Param("search", p.Text(256), key="search")
+TOTAL = Param("total", p.Boolean(loose=True), default=True, key="count_total")
+LIST = (QUERIES, SEARCH, TOTAL)
+
+# -- functions ----------------------------------------------------------------------------
+
+FUNCTION_ID = Param("functionId", p.CustomId(), required=True, key="function_id")
+
+
+def function_params(creating):
+    """The create (``creating``) or update body, in Appwrite's order, as model field values."""
+    return (
+        Param("name", p.Text(128), required=True),
+        Param("runtime", p.WhiteList(runtimes.known_ids), required=creating, default=""),
+        Param("execute", p.Roles(100), default=[]),
+        Param("events", p.FunctionEvents(100), default=[]),
+        Param("schedule", p.Cron(), default=""),
+        Param("timeout", p.Range(1, settings.FUNCTIONS_TIMEOUT_MAX), default=15),
+        Param("enabled", p.Boolean(), default=True),
+        Param("logging", p.Boolean(), default=True),
+        Param("entrypoint", p.Text(1028, 0), default=""),
+        Param("commands", p.Text(8192, 0), default=""),
+        Param("scopes", p.ArrayList(p.WhiteList(SCOPES_ALL), 100), default=[]),
+        Param("installationId", p.Text(128, 0), default="", key="installation_id"),
+        Param(
+            "providerRepositoryId",
+            p.Text(128, 0),
+            default="" if creating else None,
+            key="provider_repository_id",
+        ),
+        Param("providerBranch", p.Text(128, 0), default="", key="provider_branch"),
+        Param("providerSilentMode", p.Boolean(), default=False, key="provider_silent_mode"),
+        Param("providerRootDirectory", p.Text(128, 0), default="", key="provider_root_directory"),
+        Param("specification", p.Specification(), default=functions.DEFAULTS["specification"]),
+    )
 
 
 def function_fields(data, creating):
     """Validate the create/update body into model field values (Appwrite's rules and order)."""
-    fields = {
-        "name": p.get(data, "name", p.Text(128), required=True),
-        "runtime": p.get(data, "runtime", p.WhiteList(runtimes.known_ids()), required=creating)
-        or "",
-        "execute": p.get(data, "execute", p.Roles(100), default=[]),
-        "events": p.get(data, "events", p.FunctionEvents(100), default=[]),
-        "schedule": p.get(data, "schedule", p.Cron(), default=""),
-        "timeout": p.get(data, "timeout", p.Range(1, settings.FUNCTIONS_TIMEOUT_MAX), default=15),
-        "enabled": p.get(data, "enabled", p.Boolean(), default=True),
-        "logging": p.get(data, "logging", p.Boolean(), default=True),
-        "entrypoint": p.get(data, "entrypoint", p.Text(1028, 0), default=""),
-        "commands": p.get(data, "commands", p.Text(8192, 0), default=""),
-        "scopes": p.get(data, "scopes", p.ArrayList(p.WhiteList(SCOPES_ALL), 100), default=[]),
-        "installation_id": p.get(data, "installationId", p.Text(128, 0), default=""),
-        "provider_repository_id": p.get(data, "providerRepositoryId", p.Text(128, 0), default=None),
-        "provider_branch": p.get(data, "providerBranch", p.Text(128, 0), default=""),
-        "provider_silent_mode": p.get(data, "providerSilentMode", p.Boolean(), default=False),
-        "provider_root_directory": p.get(data, "providerRootDirectory", p.Text(128, 0), default=""),
-        "specification": p.get(
-            data, "specification", p.Specification(), default=functions.DEFAULTS["specification"]
-        ),
-    }
-    if creating and fields["provider_repository_id"] is None:
-        fields["provider_repository_id"] = ""
-    return fields
+    return clean(function_params(creating), data)
 
 
-def upload_fields(request, data, function):
-    activate = p.get(data, "activate", p.Boolean(loose=True), required=True)
-    entrypoint = p.get(data, "entrypoint", p.Text(1028), default=None) or function.entrypoint
-    commands = p.get(data, "commands", p.Text(8192, 0), default=None)
-    upload = request.FILES.get("code") or request.FILES.get("0")
-    if upload is None:
-        raise AppwriteError("storage_file_empty", "No file sent")
+# -- deployments --------------------------------------------------------------------------
+
+
+def no_file_sent():
+    return AppwriteError("storage_file_empty", p.File.description)
+
+
+UPLOAD = (
+    Param("activate", p.Boolean(loose=True), required=True),
+    Param("entrypoint", p.Text(1028)),
+    Param("commands", p.Text(8192, 0)),
+    # Checked last, as Appwrite's action checks it after the framework checked the others.
+    Param("code", p.File(), required=True, missing=no_file_sent, aliases=("0",)),
+)
+
+
+def upload_fields(data, function):
+    """An upload's form (its file parts included) -> (file, activate, entrypoint, commands)."""
+    return upload_values(clean(UPLOAD, data), function)
+
+
+def upload_values(values, function):
+    """The cleaned ``UPLOAD`` values -> (file, activate, entrypoint, commands)."""
+    upload = values["code"]
     if not upload.name.lower().endswith(".gz"):
         raise AppwriteError("storage_file_type_unsupported")
+    entrypoint = values["entrypoint"] or function.entrypoint
     if not entrypoint:
         raise AppwriteError("function_entrypoint_missing")
-    return upload, activate, entrypoint, function.commands if commands is None else commands
+    commands = function.commands if values["commands"] is None else values["commands"]
+    return upload, values["activate"], entrypoint, commands
+
+
+# -- users ----------------------------------------------------------------------------------
+
+USER = (
+    Param("email", p.Email()),
+    Param("phone", p.Phone()),
+    Param("password", p.Password(dictionary=True)),
+    Param("name", p.Text(128, 0), default=""),
+)
 
 
 def user_fields(data):
     """``POST /users`` (and the console's form): every field optional but the ID."""
-    return {
-        "email": p.get(data, "email", p.Email(), default=None),
-        "phone": p.get(data, "phone", p.Phone(), default=None),
-        "password": p.get(data, "password", p.Password(dictionary=True), default=None),
-        "name": p.get(data, "name", p.Text(128, 0), default=""),
-    }
+    return clean(USER, data)
+
+
+# -- variables ------------------------------------------------------------------------------
+
+VARIABLE_CREATE = (
+    Param("key", p.VariableKey(), required=True),
+    Param("value", p.Text(8192, 0), required=True),
+    Param("secret", p.Boolean(), default=True),
+)
+VARIABLE_UPDATE = (
+    Param("key", p.VariableKey(), required=True),
+    Param("value", p.Text(8192, 0)),
+    Param("secret", p.Boolean()),
+)
 
 
 def variable_create_fields(data):
-    return {
-        "key": p.get(data, "key", p.VariableKey(), required=True),
-        "value": p.get(data, "value", p.Text(8192, 0), required=True),
-        "secret": p.get(data, "secret", p.Boolean(), default=True),
-    }
+    return clean(VARIABLE_CREATE, data)
 
 
 def variable_update_fields(data):
-    return {
-        "key": p.get(data, "key", p.VariableKey(), required=True),
-        "value": p.get(data, "value", p.Text(8192, 0), default=None),
-        "secret": p.get(data, "secret", p.Boolean(), default=None),
-    }
+    return clean(VARIABLE_UPDATE, data)
+
+
+# -- proxy rules ----------------------------------------------------------------------------
+
+FUNCTION_RULE = (
+    Param("domain", p.Domain(), required=True),
+    Param("functionId", p.UID(), required=True, key="function_id"),
+    Param("branch", p.Text(255, 0), default=""),
+)
 
 
 def function_rule_fields(data):
     """``POST /v1/proxy/rules/function``: its params, in Appwrite's order."""
-    return {
-        "domain": p.get(data, "domain", p.Domain(), required=True),
-        "function_id": p.get(data, "functionId", p.UID(), required=True),
-        "branch": p.get(data, "branch", p.Text(255, 0), default=""),
-    }
+    return clean(FUNCTION_RULE, data)
 
+
+# -- executions -----------------------------------------------------------------------------
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+EXECUTION = (
+    Param("body", p.Body(10485760), default=b""),
+    Param("async", p.Boolean(loose=True), default=False),
+    Param("path", p.ExecutionPath(), default="/"),
+    Param("method", p.WhiteList(METHODS), default="POST"),
+    Param("headers", p.Headers(), default={}),
+    Param("scheduledAt", p.Text(100)),
+)
 
 
 def execution_request(caller, data, meta):
-    body = p.get(data, "body", p.Body(10485760), default=b"")
-    run_async = p.get(data, "async", p.Boolean(loose=True), default=False)
-    path = p.get(data, "path", p.ExecutionPath(), default="/")
-    method = p.get(data, "method", p.WhiteList(METHODS), default="POST")
-    headers = p.get(data, "headers", p.Headers(), default={})
-    scheduled_at = p.get(data, "scheduledAt", p.Text(100), default=None)
+    """The createExecution body (raw) -> (request, async, scheduled moment)."""
+    return execution_request_of(caller, clean(EXECUTION, data), meta)
+
+
+def execution_request_of(caller, values, meta):
+    """The cleaned ``EXECUTION`` values -> (request, async, scheduled moment)."""
+    run_async, scheduled_at = values["async"], values["scheduledAt"]
     if scheduled_at and not run_async:
         raise AppwriteError(
             "general_bad_request",
             "Scheduled executions must run asynchronously. Set scheduledAt to a future date, or set async to true.",
         )
     moment = executions.parse_scheduled_at(scheduled_at) if scheduled_at else None
-    message = p.validate_execution_headers(headers)
+    message = p.validate_execution_headers(values["headers"])
     if message:
         raise argument_invalid(message)
+    path = values["path"]
     request = execution_requests.Request(
-        method=method,
+        method=values["method"],
         path=path if path.startswith("/") else f"/{path}",
-        headers=headers,
-        body=body,
+        headers=values["headers"],
+        body=values["body"],
         user_id=caller.end_user_id,
         client_ip=meta.get("REMOTE_ADDR", ""),
     )
