@@ -172,7 +172,7 @@ class JWTView(AppwriteView):
     def post(self, request):
         duration = self.params()["duration"]
         self.limit("createJWT", self.caller.user_id)
-        return ok({"jwt": sessions.mint_jwt(self.caller, duration)}, status=201)
+        return ok(documents.jwt(sessions.mint_jwt(self.caller, duration)), status=201)
 
 
 class JWTAliasView(JWTView):

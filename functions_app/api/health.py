@@ -71,7 +71,7 @@ class HealthStorageLocalView(HealthView):
 class HealthAntivirusView(HealthView):
     @operation("getAntivirus", "Get antivirus", returns={200: "healthAntivirus"})
     def get(self, request):
-        return ok({"version": "", "status": "disabled"})
+        return ok(health.antivirus())
 
 
 class HealthQueueView(HealthView):
@@ -129,4 +129,4 @@ class VersionView(AppwriteView):
 
     @operation("getVersion", "Get version", returns={200: "healthVersion"})
     def get(self, request):
-        return ok({"version": health.VERSION})
+        return ok(health.version())

@@ -75,6 +75,10 @@ def specification(spec: Specification):
     }
 
 
+def jwt(token):
+    return {"jwt": token}
+
+
 def listing(key, items, total=None):
     return {"total": len(items) if total is None else total, key: items}
 
