@@ -393,23 +393,6 @@ def exercise(operation, base_url, headers, ids, results):
             results["too long"] += 1  # the test server's own refusal (HTML), not the API's
             return
         results["statuses"][operation.label][outcome(response)] += 1
-        if (
-            outcome(response)
-            in (
-                "404 function_runtime_unsupported",
-                "404 deployment_not_found",
-                "404 variable_not_found",
-            )
-            and "fn" in response.request.url
-            or "/project/variables/" in response.request.url
-        ):
-            print(
-                "DEBUG",
-                response.request.method,
-                response.request.url,
-                response.request.body,
-                response.text[:200],
-            )
         try:
             case.validate_response(response, checks=CHECKS)
             assert not server_error(response), "server error"
