@@ -29,13 +29,14 @@ def nullable(schema):
 
 
 def model(description, properties, optional=()):
-    """An object schema: every property required but the ``optional`` ones."""
+    """An object schema: every property required but the ``optional`` ones, and no other."""
     required = [name for name in properties if name not in optional]
     return {
         "description": description,
         "type": "object",
         "properties": properties,
         "required": required,
+        "additionalProperties": False,
     }
 
 
