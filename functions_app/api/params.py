@@ -131,6 +131,9 @@ class ExecutionPath(Text):
     def __init__(self):
         super().__init__(2048)
 
+    def schema(self):
+        return super().schema() | {"pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+
     def clean(self, value):
         if isinstance(value, str) and self.CONTROL.search(value):
             raise Invalid("Path must not contain control characters (CR, LF, NUL, DEL, ...)")
@@ -441,7 +444,13 @@ class Roles:
         self.description = "Roles Error"
 
     def schema(self):
-        return {"type": "array", "items": {"type": "string"}, "maxItems": self.length}
+        return {
+            "type": "array",
+            "items": {"type": "string"},
+            "maxItems": self.length,
+            "description": "Roles: `any`, `guests`, `users`, `user:<id>`, `team:<id>`, "
+            "`team:<id>/<role>`, `member:<id>`, `label:<label>` (`/verified`, `/unverified`)",
+        }
 
     def clean(self, value):
         message = roles.validate_roles(value, self.length)
@@ -455,7 +464,12 @@ class FunctionEvents:
         self.length = length
 
     def schema(self):
-        return {"type": "array", "items": {"type": "string"}, "maxItems": self.length}
+        return {
+            "type": "array",
+            "items": {"type": "string"},
+            "maxItems": self.length,
+            "description": "Events such as `users.*.create` or `functions.*.executions.*.update`",
+        }
 
     @property
     def description(self):
@@ -507,7 +521,12 @@ class Headers:
     VALUE_MESSAGE = "Invalid headers: header values must be Latin-1 text without control characters (CR, LF, NUL, ...)."
 
     def schema(self):
-        return {"type": "object", "additionalProperties": {"type": "string"}}
+        return {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "At most 100 headers: names of letters, digits and inner hyphens, "
+            "not `x-appwrite-*`; Latin-1 values; under 16 KB in all",
+        }
 
     def clean(self, value):
         if isinstance(value, str):
