@@ -105,7 +105,8 @@ def test_the_console_links_to_it(admin_user):
     ],
 )
 def test_each_validator_knows_its_json_schema(validator, schema):
-    assert validator.schema() == schema
+    described = validator.schema()
+    assert {k: v for k, v in described.items() if k != "description"} == schema
 
 
 def test_every_validator_has_a_schema():
