@@ -21,6 +21,7 @@ LIST = (QUERIES, SEARCH, TOTAL)
 # -- functions ----------------------------------------------------------------------------
 
 FUNCTION_ID = Param("functionId", p.CustomId(), required=True, key="function_id")
+USER_ID = Param("userId", p.CustomId(), required=True, key="user_id")
 
 
 def function_params(creating):

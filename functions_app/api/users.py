@@ -48,7 +48,7 @@ class UsersView(AppwriteView):
     @operation(
         "create",
         "Create user",
-        Param("userId", p.CustomId(), required=True, key="user_id"),
+        parse.USER_ID,
         *parse.USER,
         returns={201: "user"},
         errors=(409,),
