@@ -5,6 +5,7 @@ description does not allow."""
 
 import collections
 import gzip
+import inspect
 import time
 from datetime import timedelta
 
@@ -149,6 +150,41 @@ def test_views_declare_their_operations():
 # -- documents and their models -------------------------------------------------------------
 
 
+# Each public function of services/documents.py and the model it produces (checked below).
+MODEL_OF = {
+    "variable": "variable",
+    "function": "function",
+    "runtime": "runtime",
+    "specification": "specification",
+    "jwt": "jwt",
+    "listing": "functionList, deploymentList, ... (the *List models)",
+    "deployment": "deployment",
+    "headers_list": "headers",
+    "execution": "execution",
+    "user": "user",
+    "account": "user",
+    "console_account": "user",
+    "target": "target",
+    "session": "session",
+    "rule": "proxyRule",
+    "usage_functions": "usageFunctions",
+    "usage_function": "usageFunction",
+    "of": "the model of the row's kind",
+}
+
+
+def test_every_document_function_has_a_model():
+    public = {
+        name
+        for name, value in vars(documents).items()
+        if inspect.isfunction(value)
+        and value.__module__ == documents.__name__
+        and not name.startswith("_")
+    }
+    assert public == set(MODEL_OF)
+    assert {m for m in MODEL_OF.values() if " " not in m} <= set(MODELS)
+
+
 def check(model, document, complete=True):
     """``document`` has the model's properties in order (its required ones, if not
     ``complete``), and every value matches its schema."""
@@ -205,7 +241,7 @@ def test_documents_match_their_models(rows):
         check("execution", documents.execution(execution))
         check(
             "execution",
-            documents.execution(execution, False, "body", [{"name": "a", "value": "b"}]),
+            documents.execution(execution, False, "b", documents.headers_list([("a", "b")])),
         )
     for person in rows["users"]:
         check("user", documents.user(person))
@@ -262,6 +298,13 @@ def test_list_documents_match_their_models(rows):
     }
     for model, (key, items) in lists.items():
         check(model, documents.listing(key, items, 7))
+
+
+def test_headers_and_rows_match_their_models(rows):
+    for header in documents.headers_list([("content-type", "text/plain"), ("x", 1)]):
+        check("headers", header)
+    check("deployment", documents.of(rows["deployment"]), complete=False)
+    check("user", documents.of(rows["users"][0]))
 
 
 def test_errors_match_the_error_model():
