@@ -56,7 +56,16 @@ def trim(data, selected):
 class DeploymentsView(AppwriteView):
     scopes = {"GET": "functions.read", "POST": "functions.write"}
 
-    @operation("listDeployments", "List deployments", *parse.LIST, returns={200: "deploymentList"})
+    @operation(
+        "listDeployments",
+        "List deployments",
+        *parse.LIST,
+        returns={200: "deploymentList"},
+        description=(
+            "A `select` query keeps only the selected attributes (and the `$` ones) of each "
+            "deployment, as on Appwrite: such a list is not a complete `deploymentList`."
+        ),
+    )
     def get(self, request, function_id):
         function = get_function(self.project, function_id)
         items, total, selected = queries.run(
