@@ -481,7 +481,8 @@ def test_schemathesis_finds_no_server_error_and_no_undescribed_answer(live_serve
 def report(results, seconds):
     requests = sum(sum(c.values()) for c in results["statuses"].values())
     print(
-        f"\nschemathesis: {requests} requests over {len(results['statuses'])} operations in {seconds:.0f} s"
+        f"\nschemathesis: {requests} requests over {len(results['statuses'])} operations in "
+        f"{seconds:.0f} s ({results['too long']} more refused by the test server as too long)"
     )
     for label, counts in sorted(results["statuses"].items()):
         print(f"  {label}: {dict(sorted(counts.items()))}")
