@@ -150,7 +150,11 @@ EXECUTION = (
     Param("path", p.ExecutionPath(), default="/"),
     Param("method", p.WhiteList(METHODS), default="POST"),
     Param("headers", p.Headers(), default={}),
-    Param("scheduledAt", p.Text(100)),
+    Param(
+        "scheduledAt",
+        p.Text(100),
+        description="ISO 8601 date-time of a whole minute at least a minute ahead (with `async`)",
+    ),
 )
 
 
