@@ -8,6 +8,8 @@ Appwrite's order (which is the order errors are found in), its responses and ext
 
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings
+
 from . import params as p
 
 PATH, QUERY, BODY = "path", "query", "body"
@@ -68,7 +70,7 @@ class Operation:
     multipart: bool = False  # the body is multipart/form-data (an upload)
     deprecated: bool = False
     description: str = ""
-    rate: tuple = ()  # Appwrite's abuse limit: (requests, seconds, key)
+    rate: tuple = ()  # the abuse limit: (requests, seconds, key); numbers may be ``setting``s
 
     def path_param(self, name):
         """The declared path parameter ``name``, or an ID (what a path carries unless said)."""
@@ -76,6 +78,11 @@ class Operation:
             if param.name == name and param.location == PATH:
                 return param
         return Param(name, p.UID(), required=True, location=PATH)
+
+
+def setting(name):
+    """A number read from the settings when the description is made (an abuse limit)."""
+    return lambda: getattr(settings, name)
 
 
 def operation(name, summary, *params, **details):

@@ -12,7 +12,7 @@ from ..services import executions as service
 from . import fields as parse
 from . import queries
 from .base import AppwriteView, no_content, ok
-from .declarations import JSON, MULTIPART, Returns, operation
+from .declarations import JSON, MULTIPART, Returns, operation, setting
 from .functions import COMMON_ATTRIBUTES, get_function
 
 A = queries.Attribute
@@ -74,9 +74,15 @@ class ExecutionsView(AppwriteView):
         *parse.EXECUTION,
         returns={201: Returns("execution", (JSON, MULTIPART)), 202: "execution"},
         errors=(408, 429),
+        rate=(
+            setting("FUNCTIONS_EXECUTION_ABUSE_LIMIT"),
+            setting("FUNCTIONS_EXECUTION_ABUSE_PERIOD"),
+            "functionId:{functionId},ip:{ip},userId:{userId}",
+        ),
         description=(
             "Synchronous runs answer 201 with the function's response (`Accept: "
-            "multipart/form-data` keeps a binary body intact); asynchronous and scheduled ones 202."
+            "multipart/form-data` keeps a binary body intact); asynchronous and scheduled ones 202. "
+            "Callers without a key are rate-limited per function, IP and user (`x-appwrite`)."
         ),
     )
     def post(self, request, function_id):

@@ -9,7 +9,7 @@ from ..services import functions as service
 from . import fields as parse
 from . import queries
 from .base import AppwriteView, no_content, ok
-from .declarations import operation
+from .declarations import operation, setting
 
 A = queries.Attribute
 COMMON_ATTRIBUTES = {
@@ -69,7 +69,7 @@ class FunctionsView(AppwriteView):
         *parse.function_params(creating=True),
         returns={201: "function"},
         errors=(409, 429),
-        rate=(50, 86400, "projectId:{projectId}"),
+        rate=(setting("FUNCTIONS_CREATION_ABUSE_LIMIT"), 86400, "projectId:{projectId}"),
     )
     def post(self, request):
         fields = self.params()

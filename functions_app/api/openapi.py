@@ -207,7 +207,9 @@ def security(scope):
 
 
 def vendor(op, name, scope, weight):
-    limit, seconds, key = op.rate or (0, 3600, "url:{url},ip:{ip}")
+    limit, seconds, key = (
+        value() if callable(value) else value for value in op.rate or (0, 3600, "url:{url},ip:{ip}")
+    )
     auth = AUTH.get(scope, DEFAULT_AUTH)
     return {
         "method": op.name,
