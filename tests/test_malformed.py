@@ -777,6 +777,8 @@ CASES = [
         auth=False,
         headers={"X-Appwrite-Project": "console"},
     ),
+    case("post-openapi", "POST", "/openapi.json", json={}),
+    case("openapi-unknown-project", "GET", "/openapi.json", headers={"X-Appwrite-Project": "x"}),
     # -- usage -------------------------------------------------------------------------------
     case("usage-bad-range", "GET", "/functions/usage", params={"range": "7d"}),
     case("usage-range-case", "GET", "/functions/usage", params={"range": "24H"}),

@@ -5,6 +5,9 @@ from ..services import catalog, documents, functions
 from . import fields as parse
 from . import params as p
 from .base import AppwriteView, ok
+from .declarations import PATH, Param, operation
+
+TEMPLATE_ID = Param("templateId", p.Text(128), required=True, location=PATH)
 
 
 def offered_ids():
@@ -17,8 +20,19 @@ class TemplatesView(AppwriteView):
     scopes = {"GET": "public"}
     project_required = False
 
+    @operation(
+        "listTemplates",
+        "List templates",
+        *parse.TEMPLATE_FILTERS,
+        returns={200: "templateFunctionList"},
+        description=(
+            "This instance's template catalog, each template with the runtimes it offers "
+            "(`FUNCTIONS_RUNTIMES`); `runtimes` and `useCases` keep the templates that have "
+            "any of them."
+        ),
+    )
     def get(self, request):
-        filters = parse.template_filters(self.params())
+        filters = self.params()
         available = offered_ids()
         found = catalog.listing(available, filters["runtime_ids"], filters["use_cases"])
         page = found[filters["offset"] : filters["offset"] + filters["limit"]]
@@ -28,10 +42,18 @@ class TemplatesView(AppwriteView):
 
 class TemplateView(AppwriteView):
     scopes = {"GET": "public"}
-    path_ids = False  # a template ID is Text(128), not a UID
 
+    @operation(
+        "getTemplate",
+        "Get function template",
+        TEMPLATE_ID,
+        returns={200: "templateFunction"},
+        description=(
+            "One template of the catalog, with the runtimes this instance offers; "
+            "`404 function_template_not_found` when there is none or it offers none of them."
+        ),
+    )
     def get(self, request, template_id):
-        p.get({"templateId": template_id}, "templateId", p.Text(128), required=True)
         available = offered_ids()
         template = catalog.get(template_id)
         if template is None or not catalog.offered(template, available):

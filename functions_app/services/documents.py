@@ -76,6 +76,10 @@ def specification(spec: Specification):
     }
 
 
+def jwt(token):
+    return {"jwt": token}
+
+
 def template_function(template: Template, runtimes):
     """Appwrite's ``TemplateFunction``, with ``runtimes`` (the offered ones) as its list."""
     repo = repository()

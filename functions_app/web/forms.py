@@ -7,6 +7,7 @@ from datetime import UTC
 from django.utils.dateparse import parse_datetime
 
 from ..api import params as p
+from ..api.fields import FUNCTION_ID
 from ..errors import AppwriteError, param_invalid
 from ..services.callers import KEY_SCOPES
 
@@ -60,8 +61,7 @@ def posted_values(post):
 
 def function_id(post):
     """The ID field, checked as the API checks ``functionId``; empty means ``ID.unique()``."""
-    data = {"functionId": post.get("functionId", "").strip() or "unique()"}
-    return p.get(data, "functionId", p.CustomId(), required=True)
+    return FUNCTION_ID.read({"functionId": post.get("functionId", "").strip() or "unique()"})
 
 
 # -- executions -----------------------------------------------------------------------------
