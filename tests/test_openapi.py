@@ -82,6 +82,12 @@ def test_git_routes_are_described_as_they_are_called():
     template = paths["/functions/{functionId}/deployments/template"]["post"]
     body = template["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["repository", "owner", "rootDirectory", "type", "reference"]
+    assert "1.8.0" in body["properties"]["version"]["description"]
+    execution = paths["/functions/{functionId}/executions"]["post"]["requestBody"]["content"]
+    assert (
+        "whole minute"
+        in execution["application/json"]["schema"]["properties"]["scheduledAt"]["description"]
+    )
     webhook = paths["/vcs/webhooks/{installationId}"]["post"]
     assert webhook["security"] == [{}] and webhook["x-appwrite"]["platforms"] == []
     assert "vcsWebhook" in str(webhook["responses"]["200"])

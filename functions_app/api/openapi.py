@@ -165,12 +165,20 @@ def valid(validator, value):
     return True
 
 
+def property_schema(param, multipart):
+    """A body parameter's schema, with its description (a query parameter has it beside)."""
+    described = schema(param, nullable=not multipart)
+    if param.description:
+        described["description"] = param.description
+    return described
+
+
 def request_body(method, op):
     params = [param for param in op.params if location(param, method) == BODY]
     if not params:
         return None
     media = MULTIPART if op.multipart else JSON
-    properties = {param.name: schema(param, nullable=not op.multipart) for param in params}
+    properties = {param.name: property_schema(param, op.multipart) for param in params}
     described = {"type": "object", "properties": properties}
     required = [param.name for param in params if param.required]
     if required:
