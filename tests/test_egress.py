@@ -5,6 +5,7 @@ connection is opened; builds install packages through the proxy; no container ha
 interface but ``lo``."""
 
 import base64
+import contextlib
 import json
 import socket
 import time
@@ -228,10 +229,8 @@ def ask_socket(egress_socket, head):
     with socket.socket(socket.AF_UNIX) as conn:
         conn.settimeout(10)
         conn.connect(str(egress_socket))
-        try:
+        with contextlib.suppress(BrokenPipeError):  # the proxy may answer and close first
             conn.sendall(head)
-        except BrokenPipeError:
-            pass  # the proxy may answer and close before it reads the whole head
         reply = b""
         while chunk := conn.recv(65536):
             reply += chunk
