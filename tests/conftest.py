@@ -92,7 +92,7 @@ def raw(live_server, project, key):
 CLUSTER_SETTINGS = {"COMPUTE_BUILD_SCRATCH_SIZE": "256", "COMPUTE_BUILD_SIZE_LIMIT": "300000000"}
 
 
-def test_database_url():
+def database_url_of_tests():
     """A ``DATABASE_URL`` for the database the tests run on (pytest-django's test database,
     whose name differs from the configured one), for the processes the tests start."""
     from urllib.parse import quote, urlencode
@@ -124,7 +124,7 @@ class Cluster:
             os.environ,
             STORAGE_DIR=str(django_settings.STORAGE_DIR),
             SECRET_KEY=django_settings.SECRET_KEY,
-            DATABASE_URL=test_database_url(),
+            DATABASE_URL=database_url_of_tests(),
             **CLUSTER_SETTINGS,
         )  # REDIS_URL, when set, is inherited: the cluster uses the tests' broker
         self.process = None

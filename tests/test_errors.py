@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from .conftest import database_url_of_tests
 from .deploy import wait_for
 from .helpers import expect_raw_error
 
@@ -134,7 +135,11 @@ def gunicorn(tmp_path):
     """gunicorn with bin/run's config file, on a free loopback port."""
     root = Path(__file__).resolve().parent.parent
     port = free_port()
-    env = dict(os.environ, STORAGE_DIR=str(django_settings.STORAGE_DIR))
+    env = dict(
+        os.environ,
+        STORAGE_DIR=str(django_settings.STORAGE_DIR),
+        DATABASE_URL=database_url_of_tests(),  # the tests' database, not the configured one
+    )
     process = subprocess.Popen(
         [
             str(root / ".venv/bin/gunicorn"),
