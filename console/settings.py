@@ -134,6 +134,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "functions_app.domains.function_domain_middleware",  # first: function domains get it all
+    "functions_app.web.guard.nul_guard_middleware",
     "functions_app.api.cors.cors_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

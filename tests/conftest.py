@@ -117,20 +117,41 @@ CLUSTER_SETTINGS = {
 }
 
 
+def database_url_of_tests():
+    """A ``DATABASE_URL`` for the database the tests run on (pytest-django's test database,
+    whose name differs from the configured one), for the processes the tests start."""
+    from urllib.parse import quote, urlencode
+
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    assert db["ENGINE"].endswith("postgresql"), db["ENGINE"]
+    options = {key: value for key, value in db.get("OPTIONS", {}).items() if value is not None}
+    host = db["HOST"] or ""
+    if host.startswith("/"):  # a socket folder: a URL's host part would be lowercased
+        options["host"], host = host, ""
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    netloc = f"{auth}@{host}" if auth else host
+    if db["PORT"]:
+        netloc += f":{db['PORT']}"
+    query = f"?{urlencode(options)}" if options else ""
+    return f"postgres://{netloc}/{quote(db['NAME'], safe='')}{query}"
+
+
 class Cluster:
     """``manage.py qcluster`` in its own process group, on the tests' database and storage;
     tests may kill it outright (as a crash would) and start it again."""
 
     def __init__(self):
-        db = django_settings.DATABASES["default"]
         self.env = dict(
             os.environ,
             STORAGE_DIR=str(django_settings.STORAGE_DIR),
             SECRET_KEY=django_settings.SECRET_KEY,
+            DATABASE_URL=database_url_of_tests(),
             **CLUSTER_SETTINGS,
-        )
-        if db["ENGINE"].endswith("sqlite3"):
-            self.env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+        )  # REDIS_URL, when set, is inherited: the cluster uses the tests' broker
         self.process = None
 
     def start(self, **overrides):
@@ -176,6 +197,34 @@ def _group_members(pgid):
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database. On PostgreSQL, the connections that the live server's
+    keep-alive threads still hold when the run ends are closed first, so that it can be dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        connection.close()
+
+
+def purge_broker():
+    """Between tests the database flush empties the ORM broker's queue; a Redis queue
+    (``REDIS_URL``) is emptied here, so that tasks an earlier test left never run in this one."""
+    from django_q.brokers import get_broker
+    from django_q.brokers.redis_broker import Redis
+
+    broker = get_broker()
+    if isinstance(broker, Redis):
+        broker.purge_queue()
+
+
+@pytest.fixture(scope="session")
 def qcluster(django_db_setup, django_db_blocker):
     cluster = Cluster()
     cluster.start()
@@ -193,6 +242,7 @@ def remove_test_containers():
 @pytest.fixture
 def engine(qcluster, live_server, project):
     """For tests marked ``docker``: a worker cluster, and no container or file left behind."""
+    purge_broker()
     remove_test_containers()
     yield
     remove_test_containers()

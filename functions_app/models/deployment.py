@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from .function import Function
+from .text import without_nul
 from .timestamps import Timestamped
 
 MAX_BUILD_LOG = 1_000_000
@@ -62,6 +63,10 @@ class Deployment(Timestamped):
     def __str__(self):
         return self.uid
 
+    def save(self, *args, **kwargs):
+        self.build_logs = without_nul(self.build_logs)  # build output may hold any character
+        super().save(*args, **kwargs)
+
     @property
     def is_final(self):
         return self.status in FINAL_STATUSES
@@ -109,7 +114,7 @@ class Deployment(Timestamped):
 
     def append_logs(self, text):
         """Stream build output into the row while the build runs (capped at 1,000,000 chars)."""
-        self.build_logs = (self.build_logs + text)[-MAX_BUILD_LOG:]
+        self.build_logs = without_nul(self.build_logs + text)[-MAX_BUILD_LOG:]
         type(self).objects.filter(pk=self.pk).update(build_logs=self.build_logs)
 
     def _ended(self):

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from ..ids import unique_id
+from .text import without_nul
 from .timestamps import Timestamped
 
 
@@ -38,8 +39,10 @@ class Execution(Timestamped):
     deployment_uid = models.CharField(max_length=36, blank=True, default="")
     trigger = models.CharField(max_length=16, choices=Trigger, default=Trigger.HTTP)
     status = models.CharField(max_length=16, choices=Status, default=Status.WAITING)
-    request_method = models.CharField(max_length=16, default="POST")
-    request_path = models.CharField(max_length=2048, default="/")
+    # Text, not a bounded CharField: a domain request's method and path (with its query) are
+    # whatever the HTTP server let through, and ``createExecution`` percent-encodes its path.
+    request_method = models.TextField(default="POST")
+    request_path = models.TextField(default="/")
     request_headers = models.JSONField(default=list, blank=True)
     request_body = models.BinaryField(blank=True, default=b"")
     runtime_headers = models.JSONField(default=dict, blank=True)
@@ -63,8 +66,16 @@ class Execution(Timestamped):
         ]
         indexes = [models.Index(fields=["status", "scheduled_at"])]
 
+    # What the caller sent and the function printed or answered: NUL-free before it is stored.
+    CALLER_TEXT = ("request_headers", "runtime_headers", "response_headers", "logs", "errors")
+
     def __str__(self):
         return self.uid
+
+    def save(self, *args, **kwargs):
+        for name in self.CALLER_TEXT:
+            setattr(self, name, without_nul(getattr(self, name)))
+        super().save(*args, **kwargs)
 
     @property
     def is_final(self):

@@ -17,7 +17,7 @@ class Function(Timestamped):
     runtime = models.CharField(max_length=64)
     execute = models.JSONField(default=list, blank=True)
     events = models.JSONField(default=list, blank=True)
-    schedule = models.CharField(max_length=256, blank=True, default="")
+    schedule = models.TextField(blank=True, default="")  # any valid cron, however long
     schedule_next = models.DateTimeField(null=True, blank=True)
     schedule_previous = models.DateTimeField(null=True, blank=True)
     timeout = models.PositiveIntegerField(default=15)

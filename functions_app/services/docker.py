@@ -3,6 +3,7 @@ module calls these functions and handles :class:`DockerError`; no SDK type leaks
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import docker
@@ -310,13 +311,22 @@ def _guarded(chunks, name):
         raise _wrap(f"Reading the output of {name}", error) from error
 
 
-def exec_exit_code(exec_id):
-    """The exit code of a finished command; None while it runs or when it was killed."""
-    try:
-        info = client().api.exec_inspect(exec_id)
-    except (sdk_errors.DockerException, requests.RequestException):
-        return None
-    return None if info.get("Running") else info.get("ExitCode")
+def exec_exit_code(exec_id, settle=10.0):
+    """The exit code of a command whose output has ended; None when it was killed (its
+    container removed) or still runs ``settle`` seconds later. Under load the engine reports
+    an exec as running for a moment after its output closed: that is waited out, not taken for
+    a failure (a build whose artifact copy was read that way failed "with exit code 0")."""
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            info = client().api.exec_inspect(exec_id)
+        except (sdk_errors.DockerException, requests.RequestException):
+            return None
+        if not info.get("Running"):
+            return info.get("ExitCode")
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
 
 
 def list_containers(labels):
