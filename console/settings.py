@@ -134,6 +134,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "functions_app.domains.function_domain_middleware",  # first: function domains get it all
+    "functions_app.web.guard.nul_guard_middleware",
     "functions_app.api.cors.cors_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -341,6 +342,42 @@ EGRESS_PROJECT_CONNECTIONS = env_number("EGRESS_PROJECT_CONNECTIONS", 128, minim
 EGRESS_CONNECT_TIMEOUT = env_number("EGRESS_CONNECT_TIMEOUT", 10.0, float, minimum=0.1)
 EGRESS_IDLE_TIMEOUT = env_number("EGRESS_IDLE_TIMEOUT", 60.0, float, minimum=0.1)
 EGRESS_MAX_DURATION = env_number("EGRESS_MAX_DURATION", 900.0, float, minimum=1)
+
+# Git deployments (templates, installations, push webhooks). Git runs in a git source container
+# (services/git.py) through the egress proxy, never on this host.
+GIT_URL_SCHEMES = ("https://", "http://", "ssh://", "file:///")
+
+
+def env_git_url(name, default):
+    value = env(name, default).strip().rstrip("/")
+    if not value.startswith(GIT_URL_SCHEMES) or any(c in value for c in " \n\r\t\x00"):
+        raise ImproperlyConfigured(
+            f"{name} must be an https://, http://, ssh:// or file:/// URL, not {value!r}."
+        )
+    return value
+
+
+def env_folders(name):
+    """Absolute folders, comma-separated; none of them may hold (or lie in) STORAGE_DIR, whose
+    files containers must never see."""
+    folders = []
+    for item in env_list(name):
+        if not item.startswith("/"):
+            raise ImproperlyConfigured(f"{name} must be absolute folders, not {item!r}.")
+        folder = Path(os.path.realpath(item))
+        if folder == STORAGE_DIR or STORAGE_DIR in folder.parents or folder in STORAGE_DIR.parents:
+            raise ImproperlyConfigured(f"{name} must not hold or lie in STORAGE_DIR: {item!r}.")
+        folders.append(folder)
+    return folders
+
+
+# Where templates that are not in the shipped catalog are cloned from (<URL>/<owner>/<repo>.git).
+FUNCTIONS_TEMPLATES_GIT_URL = env_git_url("FUNCTIONS_TEMPLATES_GIT_URL", "https://github.com")
+# Folders whose repositories git connections may name with file:/// URLs (mounted read-only into
+# the git source container); empty: file:/// connections are refused.
+VCS_LOCAL_ROOTS = env_folders("VCS_LOCAL_ROOTS")
+# Seconds each git command of a fetch may take (the whole fetch: twice that).
+VCS_GIT_TIMEOUT = env_number("VCS_GIT_TIMEOUT", 300, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -76,6 +76,10 @@ CATALOGUE = {
     "deployment_not_found": (404, "Deployment with the requested ID could not be found."),
     "execution_not_found": (404, "Execution with the requested ID could not be found."),
     "variable_not_found": (404, "Variable with the requested ID could not be found."),
+    "function_template_not_found": (
+        404,
+        "Function Template with the requested ID could not be found.",
+    ),
     "installation_not_found": (
         404,
         "Installation with the requested ID could not be found. Check to see if the ID is correct, or create the installation.",

@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -102,9 +103,41 @@ def raw(live_server, project, key):
 # -- Docker-backed tests: a real django-q2 cluster against the test database --------------------
 
 
+# Git repositories the tests create (tests/gitrepos.py): a folder of their own outside
+# STORAGE_DIR, which file:/// git connections may name (VCS_LOCAL_ROOTS of the worker cluster;
+# the tests' own process gets it through the ``git_root`` fixture).
+GIT_ROOT = Path(os.path.realpath(tempfile.gettempdir())) / f"functions-test-git-{os.getpid()}"
+
 # The worker cluster builds with less scratch space than the defaults, so that the tests that
 # fill it stay quick (builds only ever run in the cluster).
-CLUSTER_SETTINGS = {"COMPUTE_BUILD_SCRATCH_SIZE": "256", "COMPUTE_BUILD_SIZE_LIMIT": "300000000"}
+CLUSTER_SETTINGS = {
+    "COMPUTE_BUILD_SCRATCH_SIZE": "256",
+    "COMPUTE_BUILD_SIZE_LIMIT": "300000000",
+    "VCS_LOCAL_ROOTS": str(GIT_ROOT),
+}
+
+
+def database_url_of_tests():
+    """A ``DATABASE_URL`` for the database the tests run on (pytest-django's test database,
+    whose name differs from the configured one), for the processes the tests start."""
+    from urllib.parse import quote, urlencode
+
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    assert db["ENGINE"].endswith("postgresql"), db["ENGINE"]
+    options = {key: value for key, value in db.get("OPTIONS", {}).items() if value is not None}
+    host = db["HOST"] or ""
+    if host.startswith("/"):  # a socket folder: a URL's host part would be lowercased
+        options["host"], host = host, ""
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    netloc = f"{auth}@{host}" if auth else host
+    if db["PORT"]:
+        netloc += f":{db['PORT']}"
+    query = f"?{urlencode(options)}" if options else ""
+    return f"postgres://{netloc}/{quote(db['NAME'], safe='')}{query}"
 
 
 class Cluster:
@@ -112,15 +145,13 @@ class Cluster:
     tests may kill it outright (as a crash would) and start it again."""
 
     def __init__(self):
-        db = django_settings.DATABASES["default"]
         self.env = dict(
             os.environ,
             STORAGE_DIR=str(django_settings.STORAGE_DIR),
             SECRET_KEY=django_settings.SECRET_KEY,
+            DATABASE_URL=database_url_of_tests(),
             **CLUSTER_SETTINGS,
-        )
-        if db["ENGINE"].endswith("sqlite3"):
-            self.env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+        )  # REDIS_URL, when set, is inherited: the cluster uses the tests' broker
         self.process = None
 
     def start(self, **overrides):
@@ -166,6 +197,34 @@ def _group_members(pgid):
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database. On PostgreSQL, the connections that the live server's
+    keep-alive threads still hold when the run ends are closed first, so that it can be dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        connection.close()
+
+
+def purge_broker():
+    """Between tests the database flush empties the ORM broker's queue; a Redis queue
+    (``REDIS_URL``) is emptied here, so that tasks an earlier test left never run in this one."""
+    from django_q.brokers import get_broker
+    from django_q.brokers.redis_broker import Redis
+
+    broker = get_broker()
+    if isinstance(broker, Redis):
+        broker.purge_queue()
+
+
+@pytest.fixture(scope="session")
 def qcluster(django_db_setup, django_db_blocker):
     cluster = Cluster()
     cluster.start()
@@ -183,6 +242,7 @@ def remove_test_containers():
 @pytest.fixture
 def engine(qcluster, live_server, project):
     """For tests marked ``docker``: a worker cluster, and no container or file left behind."""
+    purge_broker()
     remove_test_containers()
     yield
     remove_test_containers()
@@ -192,11 +252,22 @@ def engine(qcluster, live_server, project):
 
 @pytest.fixture(scope="session", autouse=True)
 def storage_cleanup():
-    """The run's own storage directory (see console/settings.py) goes when the run ends."""
+    """The run's own storage directory (see console/settings.py) goes when the run ends, and
+    so do the git repositories it made."""
     yield
+    shutil.rmtree(GIT_ROOT, ignore_errors=True)
     if "test-run-" in str(django_settings.STORAGE_DIR):
         remove_test_containers()
         shutil.rmtree(django_settings.STORAGE_DIR, ignore_errors=True)
+
+
+@pytest.fixture
+def git_root(settings):
+    """The folder of the tests' git repositories, allowed for file:/// connections here as in
+    the worker cluster."""
+    GIT_ROOT.mkdir(parents=True, exist_ok=True)
+    settings.VCS_LOCAL_ROOTS = [GIT_ROOT]
+    return GIT_ROOT
 
 
 @pytest.fixture
@@ -259,8 +330,12 @@ class LoopbackServers:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+        servers = self
+
         class Answer(BaseHTTPRequestHandler):
             def do_GET(self):
+                if self.path.startswith("/git/"):
+                    return servers.git(self)
                 body = f"egress-ok {self.path}".encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain")
@@ -268,9 +343,13 @@ class LoopbackServers:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def do_POST(self):
+                return servers.git(self) if self.path.startswith("/git/") else self.send_error(404)
+
             def log_message(self, *args):
                 pass
 
+        self.git_token = None  # when set, /git/ wants it as the password of Basic auth
         self.host = socket.gethostname()
         self.address = socket.gethostbyname(self.host)
         self.http = ThreadingHTTPServer((self.address, 0), Answer)
@@ -280,6 +359,58 @@ class LoopbackServers:
         self.canary_port = self.canary.getsockname()[1]
         self.canary_accepts = 0
         threading.Thread(target=self._count, daemon=True).start()
+
+    def git(self, handler):
+        """``/git/<owner>/<name>.git/...``: the tests' repositories (``GIT_ROOT``) over git's
+        smart HTTP, served by ``git http-backend`` (CGI), as a git host would."""
+        import base64
+        import urllib.parse
+
+        if self.git_token is not None:
+            scheme, _, encoded = handler.headers.get("Authorization", "").partition(" ")
+            try:
+                password = base64.b64decode(encoded).decode().partition(":")[2]
+            except ValueError:
+                password = ""
+            if scheme != "Basic" or password != self.git_token:
+                handler.send_response(401)
+                handler.send_header("WWW-Authenticate", 'Basic realm="git"')
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+                return
+        path, _, query = handler.path.partition("?")
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "GIT_PROJECT_ROOT": str(GIT_ROOT),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "REQUEST_METHOD": handler.command,
+            "PATH_INFO": urllib.parse.unquote(path.removeprefix("/git")),
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": handler.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "GIT_PROTOCOL": handler.headers.get("Git-Protocol", ""),
+            "HTTP_CONTENT_ENCODING": handler.headers.get("Content-Encoding", ""),
+            "REMOTE_ADDR": handler.client_address[0],
+        }
+        result = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+        )
+        head, _, content = result.stdout.partition(b"\r\n\r\n")
+        status, headers = 200, []
+        for line in head.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                headers.append((name, value.strip()))
+        handler.send_response(status)
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.write(content)
 
     def _count(self):
         while True:

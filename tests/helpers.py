@@ -28,6 +28,22 @@ def expect_raw_error(response, code, type_, message=None):
     return body
 
 
+def queued_tasks():
+    """The tasks waiting in django-q2's broker, whichever it is (the ORM broker's table, or
+    Redis with ``REDIS_URL``), decoded: dicts with ``func``, ``args``, ``kwargs``..."""
+    from django_q.brokers import get_broker
+    from django_q.brokers.redis_broker import Redis
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    broker = get_broker()
+    if isinstance(broker, Redis):
+        payloads = [p.decode() for p in broker.connection.lrange(broker.list_key, 0, -1)]
+    else:
+        payloads = OrmQ.objects.filter(key=broker.list_key).values_list("payload", flat=True)
+    return [SignedPackage.loads(payload) for payload in payloads]
+
+
 def stored_tables():
     """Every table of the database: each model's (ours, Django's, django-q's) and any other."""
     tables = set(connection.introspection.table_names())

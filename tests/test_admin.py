@@ -90,6 +90,22 @@ def test_every_model_has_list_search_filter_and_change_pages(staff, project):
     assert staff.get("/admin/django_q/").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/projects/a%00b/functions",
+        "/projects/main/functions/f%00/executions",
+        "/projects/main/functions?search=a%00b",
+        "/admin/functions_app/project/a%00b/change/",
+        "/admin/functions_app/function/?q=%00",
+    ],
+)
+def test_urls_with_nul_are_refused_before_any_lookup(staff, project, url):
+    """PostgreSQL cannot compare a value holding NUL: such URLs are a 400, on every engine."""
+    response = staff.get(url)
+    assert response.status_code == 400 and b"NUL" in response.content
+
+
 def test_logs_are_read_only(staff, project):
     function = make_function(project, "fn")
     deployment = Deployment.objects.create(

@@ -53,6 +53,13 @@ def test_failing_build_keeps_its_logs(functions, pyfn):
     assert functions.get("py").deploymentid == ""
 
 
+def test_build_output_with_nul_is_kept_with_a_replacement_character(functions, pyfn):
+    dep = upload(functions, "py", {"main.py": "x = 1"}, commands="printf 'nul\\000here\\n'")
+    ready = wait_deployment(functions, "py", dep.id)
+    assert ready.status.value == "ready", ready.buildlogs
+    assert "nul\ufffdhere" in ready.buildlogs
+
+
 def test_build_commands_install_packages_and_see_variables(functions, pyfn):
     functions.create_variable("py", "MY_BUILD_VAR", "from-variable", secret=False)
     dep = upload(

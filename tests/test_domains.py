@@ -64,6 +64,22 @@ def test_binary_body_and_headers_unchanged(functions, live_server, runtime):
     assert echoed.status_code == 200 and echoed.content == payload[::-1]
 
 
+def test_long_paths_and_methods_are_run_and_recorded(functions, live_server):
+    """A domain request's path and method are whatever the HTTP server let through: the
+    execution records them whole (a bounded column on PostgreSQL refused them)."""
+    deploy_echo(functions, "python-3.11")
+    # (segments under 255 characters: the test server first looks for a media file by that name)
+    segments = "/" + "/".join(["p" * 200] * 12)
+    path = segments + "?q=" + "v" * 3000
+    response = domain_get(live_server, "echo-main", path)
+    assert response.status_code == 200 and json.loads(response.content)["path"] == segments
+    method = "PROPFINDEXTENDED" + "X" * 20
+    odd = domain_get(live_server, "echo-main", "/", method=method)
+    assert odd.status_code == 200 and json.loads(odd.content)["method"] == method
+    stored = [domain_execution(response), domain_execution(odd)]
+    assert [(e.request_method, e.request_path) for e in stored] == [("GET", path), (method, "/")]
+
+
 def test_without_any_answers_401(functions, live_server):
     deploy_echo(functions, "python-3.11", execute=["users"])
     response = domain_get(live_server, "echo-main")

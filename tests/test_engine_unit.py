@@ -316,3 +316,27 @@ def test_the_payload_is_built_only_for_subscribers(project):
     subscribed(project, "a")
     assert bytes(fire(project, payload=payload)[0].request_body) == b'{"$id": "e1"}'
     assert calls == [1]
+
+
+def test_instance_id_names_the_database_server_and_database(monkeypatch):
+    """Installations sharing a Docker engine keep apart by database, including two PostgreSQL
+    servers on one host whose socket folder comes as ``?host=`` (a URL's host is lowercased)."""
+    from types import SimpleNamespace
+
+    def instance_of(db):
+        monkeypatch.setattr(containers, "settings", SimpleNamespace(DATABASES={"default": db}))
+        return containers.instance_id()
+
+    base = {"ENGINE": "django.db.backends.postgresql", "NAME": "functions", "HOST": "", "PORT": ""}
+    servers = (
+        {"OPTIONS": {"host": "/tmp/one"}},
+        {"OPTIONS": {"host": "/tmp/two"}},
+        {"HOST": "db.example", "PORT": 5432},
+        {"HOST": "db.example", "PORT": 5433},
+        {"HOST": "db.example", "PORT": 5432, "NAME": "other"},
+    )
+    assert len({instance_of({**base, **where}) for where in servers}) == len(servers)
+    # A SQLite installation keeps the ID it had (its containers stay its own after an upgrade).
+    assert (
+        instance_of({"ENGINE": "django.db.backends.sqlite3", "NAME": "/x/db"}) == "06563cd3cff1"
+    )  # as before

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from .conftest import database_url_of_tests
 from .deploy import wait_for
 from .helpers import expect_raw_error
 
@@ -135,10 +136,11 @@ def gunicorn(tmp_path, transactional_db):
     (the domain router looks hosts up in it)."""
     root = Path(__file__).resolve().parent.parent
     port = free_port()
-    env = dict(os.environ, STORAGE_DIR=str(django_settings.STORAGE_DIR))
-    database = django_settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
+    env = dict(
+        os.environ,
+        STORAGE_DIR=str(django_settings.STORAGE_DIR),
+        DATABASE_URL=database_url_of_tests(),  # the tests' database, not the configured one
+    )
     process = subprocess.Popen(
         [
             str(root / ".venv/bin/gunicorn"),

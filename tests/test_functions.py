@@ -292,6 +292,39 @@ def test_list_queries_search_and_total(functions):
     assert functions.list(total=False).total == 0
 
 
+def test_a_long_valid_schedule_is_kept(functions):
+    every = ",".join(str(minute) for minute in range(60))
+    schedule = f"{every} {','.join(str(h) for h in range(24))} {','.join(str(d) for d in range(1, 32))} * *"
+    assert len(schedule) > 256
+    fn = functions.create("long", "Long", PY, schedule=schedule)
+    assert fn.schedule == functions.get("long").schedule == schedule
+
+
+def test_query_values_with_nul_match_what_was_stored(functions):
+    """No stored text holds NUL (PostgreSQL cannot compare one): a value with NUL compares
+    as it would have been stored, and matches no name the API accepted."""
+    functions.create("fn", "Fn", PY)
+    assert functions.list([Query.equal("name", "Fn\x00")]).total == 0
+    assert functions.list([Query.starts_with("name", "F\x00")]).total == 0
+    assert functions.list([Query.contains("name", ["\x00"])]).total == 0
+    assert functions.list([Query.not_equal("name", "Fn\x00")]).total == 1
+    assert functions.list([Query.equal("$id", "fn\x00")]).total == 0
+
+
+def test_datetimes_at_the_ends_of_the_calendar(functions):
+    """The last millisecond has no next one, and year 1 at +14:00 is before UTC's calendar: no
+    500 on either engine (SQLite failed on the second, both on the first)."""
+    functions.create("fn", "Fn", PY)
+    last, first = "9999-12-31T23:59:59.999+00:00", "0001-01-01T00:00:00.000+14:00"
+    assert functions.list([Query.greater_than("$createdAt", last)]).total == 0
+    assert functions.list([Query.less_than_equal("$createdAt", last)]).total == 1
+    assert functions.list([Query.equal("$createdAt", last)]).total == 0
+    assert functions.list([Query.less_than("$createdAt", first)]).total == 0
+    assert functions.list([Query.greater_than("$createdAt", first)]).total == 1
+    late = "9999-12-31T23:00:00.000-12:00"  # after UTC's calendar
+    assert functions.list([Query.between("$createdAt", first, late)]).total == 1
+
+
 def test_bad_queries(functions):
     functions.create("q", "Q", PY)
     expect_error(lambda: functions.list(["not json"]), 400, "general_argument_invalid")

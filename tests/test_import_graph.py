@@ -10,11 +10,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "functions_app"
 LOWER_LAYERS = ("functions_app.models", "functions_app.services")
 UPPER_LAYERS = ("functions_app.api", "functions_app.web", "functions_app.admin")
-# Input parsing, shared by the API, the console and the admin: body parsers, validators, and
-# each resource's fields. None of it is a view.
+# Input parsing, shared by the API, the console and the admin: body parsers, validators, the
+# parameter declarations and each resource's fields. None of it is a view.
 INPUT_PARSING = (
     "functions_app.api.rendering",
     "functions_app.api.params",
+    "functions_app.api.declarations",
     "functions_app.api.fields",
 )
 # Function-level imports that stay, each with its reason (module -> imported module).

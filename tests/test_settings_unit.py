@@ -72,6 +72,21 @@ def test_hostnames_are_host_names_or_wildcards(monkeypatch):
             module.env_hostnames("SOME_HOSTS")
 
 
+def test_git_urls_and_local_roots(monkeypatch, tmp_path):
+    monkeypatch.setenv("SOME_URL", "https://git.example.com/")
+    assert module.env_git_url("SOME_URL", "") == "https://git.example.com"
+    for bad in ("ftp://x", "git@host:acme", "https://a b", "file://relative"):
+        monkeypatch.setenv("SOME_URL", bad)
+        with pytest.raises(ImproperlyConfigured, match="SOME_URL must be an https://"):
+            module.env_git_url("SOME_URL", "")
+    monkeypatch.setenv("SOME_ROOTS", f"{tmp_path}/a, {tmp_path}/b")
+    assert module.env_folders("SOME_ROOTS") == [tmp_path / "a", tmp_path / "b"]
+    for bad in (str(module.STORAGE_DIR / "repos"), str(module.STORAGE_DIR.parent)):
+        monkeypatch.setenv("SOME_ROOTS", bad)
+        with pytest.raises(ImproperlyConfigured, match="must not hold or lie in STORAGE_DIR"):
+            module.env_folders("SOME_ROOTS")
+
+
 @pytest.mark.parametrize(
     "name, value",
     [
@@ -79,6 +94,9 @@ def test_hostnames_are_host_names_or_wildcards(monkeypatch):
         ("COMPUTE_BUILD_TIMEOUT", "15m"),
         ("WEB_THREADS", "0"),
         ("CONSOLE_HOSTNAMES", "https://console.example.com"),
+        ("FUNCTIONS_TEMPLATES_GIT_URL", "git@github.com:acme"),
+        ("VCS_LOCAL_ROOTS", "relative/repos"),
+        ("VCS_GIT_TIMEOUT", "0"),
     ],
 )
 def test_the_service_refuses_to_start(tmp_path, name, value):
@@ -99,7 +117,10 @@ def test_every_setting_is_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     source = (ROOT / "console" / "settings.py").read_text()
     names = set(
-        re.findall(r'env(?:_bool|_number|_list|_choice|_ports|_hostnames)?\(\s*"([A-Z_]+)"', source)
+        re.findall(
+            r'env(?:_bool|_number|_list|_choice|_ports|_hostnames|_git_url|_folders)?\(\s*"([A-Z_]+)"',
+            source,
+        )
     )
     missing = sorted(name for name in names if f"`{name}`" not in readme)
     assert names and missing == []

@@ -7,26 +7,43 @@ from ..errors import AppwriteError
 from ..services import documents, sessions, users
 from . import params as p
 from .base import AppwriteView, no_content, ok
+from .declarations import PATH, Param, operation, reuse
+
+SIGN_UP = (
+    Param("userId", p.CustomId(), required=True, key="user_id"),
+    Param("email", p.Email(), required=True),
+    Param("password", p.Password(dictionary=True), required=True),
+    Param("name", p.Text(128, 0), default=""),
+)
+SIGN_IN = (
+    Param("email", p.Email(), required=True),
+    Param("password", p.Password(), required=True),
+)
+SESSION_ID = Param("sessionId", p.SessionId(), required=True, location=PATH)
 
 
 class AccountView(AppwriteView):
     scopes = {"GET": "account", "POST": "sessions.write"}
     project_required = False
 
+    @operation("get", "Get account", returns={200: "user"})
     def get(self, request):
         return ok(account_document(self.caller))
 
+    @operation(
+        "create",
+        "Create account",
+        *SIGN_UP,
+        returns={201: "user"},
+        errors=(409, 429),
+        rate=(10, 3600, "url:{url},ip:{ip}"),
+    )
     def post(self, request):
         """Sign up (a project's users only: console accounts are made by the operator)."""
         if self.project is None:
             raise AppwriteError("user_email_not_whitelisted")
-        data = self.params()
-        user_id = p.get(data, "userId", p.CustomId(), required=True)
-        fields = {
-            "email": p.get(data, "email", p.Email(), required=True),
-            "password": p.get(data, "password", p.Password(dictionary=True), required=True),
-            "name": p.get(data, "name", p.Text(128, 0), default=""),
-        }
+        fields = self.params()
+        user_id = fields.pop("user_id")
         self.limit("createAccount", request.META.get("REMOTE_ADDR", ""))
         user = users.create_user(self.project, user_id, fields, self.origin)
         return ok(documents.account(user), status=201)
@@ -44,6 +61,7 @@ class SessionsView(AppwriteView):
     scopes = {"GET": "account", "DELETE": "account", "POST": "sessions.write"}
     project_required = False
 
+    @operation("listSessions", "List sessions", returns={200: "sessionList"})
     def get(self, request):
         rows = [
             documents.session(s, current=s == self.caller.session)
@@ -51,6 +69,13 @@ class SessionsView(AppwriteView):
         ]
         return ok(documents.listing("sessions", rows))
 
+    @operation(
+        "deleteSessions",
+        "Delete sessions",
+        returns={204: None},
+        errors=(429,),
+        rate=(100, 3600, "url:{url},ip:{ip}"),
+    )
     def delete(self, request):
         self.limit("deleteSession", request.META.get("REMOTE_ADDR", ""))
         sessions.end_all(self.caller)
@@ -58,6 +83,16 @@ class SessionsView(AppwriteView):
         set_session_cookies(request, response, realm_of(self.project), "", None)
         return response
 
+    @operation(
+        "createEmailSession",
+        "Create email password session (alias)",
+        *SIGN_IN,
+        returns={201: "session"},
+        errors=(429,),
+        rate=(10, 3600, "url:{url},email:{param-email}"),
+        deprecated=True,
+        description="The older route of `createEmailPasswordSession`.",
+    )
     def post(self, request):
         return email_session(self, request)
 
@@ -70,6 +105,14 @@ class EmailSessionView(AppwriteView):
     scopes = {"POST": "sessions.write"}
     project_required = False
 
+    @operation(
+        "createEmailPasswordSession",
+        "Create email password session",
+        *SIGN_IN,
+        returns={201: "session"},
+        errors=(429,),
+        rate=(10, 3600, "url:{url},email:{param-email}"),
+    )
     def post(self, request):
         return email_session(self, request)
 
@@ -78,9 +121,8 @@ def email_session(view, request):
     caller = view.caller
     if caller.session is not None or caller.account is not None:
         raise AppwriteError("user_session_already_exists")
-    data = view.params()
-    email = p.get(data, "email", p.Email(), required=True)
-    password = p.get(data, "password", p.Password(), required=True)
+    values = view.params()
+    email, password = values["email"], values["password"]
     view.limit("createEmailPasswordSession", email)
     client = (request.META.get("REMOTE_ADDR", ""), request.headers.get("User-Agent", ""))
     session, token = sessions.sign_in(view.project, email, password, client)
@@ -93,14 +135,21 @@ def email_session(view, request):
 class SessionView(AppwriteView):
     scopes = {"GET": "account", "DELETE": "account"}
     project_required = False
-    path_ids = False  # ``current`` is no ID
 
+    @operation("getSession", "Get session", SESSION_ID, returns={200: "session"})
     def get(self, request, session_id):
-        session = sessions.own(self.caller, checked_session_id(session_id))
+        session = sessions.own(self.caller, session_id)
         return ok(documents.session(session, current=session == self.caller.session))
 
+    @operation(
+        "deleteSession",
+        "Delete session",
+        SESSION_ID,
+        returns={204: None},
+        errors=(429,),
+        rate=(100, 3600, "url:{url},ip:{ip}"),
+    )
     def delete(self, request, session_id):
-        session_id = checked_session_id(session_id)
         self.limit("deleteSession", request.META.get("REMOTE_ADDR", ""))
         ended = sessions.end(self.caller, session_id)
         response = no_content()
@@ -109,19 +158,27 @@ class SessionView(AppwriteView):
         return response
 
 
-def checked_session_id(session_id):
-    if session_id != "current":
-        p.get({"sessionId": session_id}, "sessionId", p.UID(), required=True)
-    return session_id
-
-
 class JWTView(AppwriteView):
     scopes = {"POST": "account"}
 
+    @operation(
+        "createJWT",
+        "Create JWT",
+        Param("duration", p.Range(0, 3600), description="Seconds the JWT is valid (default 900)."),
+        returns={201: "jwt"},
+        errors=(429,),
+        rate=(100, 3600, "url:{url},userId:{userId}"),
+    )
     def post(self, request):
-        duration = p.get(self.params(), "duration", p.Range(0, 3600), default=None)
+        duration = self.params()["duration"]
         self.limit("createJWT", self.caller.user_id)
-        return ok({"jwt": sessions.mint_jwt(self.caller, duration)}, status=201)
+        return ok(documents.jwt(sessions.mint_jwt(self.caller, duration)), status=201)
+
+
+class JWTAliasView(JWTView):
+    """``/account/jwt``, the older route of ``/account/jwts``."""
+
+    post = reuse(JWTView.post, name="createJWTAlias", deprecated=True)
 
 
 def set_session_cookies(request, response, realm, token, expire):

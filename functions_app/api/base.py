@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from ..errors import AppwriteError, body_too_large, param_invalid
 from ..services import abuse, events
 from .auth import require_scope
+from .declarations import Operation, clean, declared
 from .params import UID, Invalid, request_params
 
 
@@ -26,13 +27,14 @@ class JSONOnlyNegotiation(BaseContentNegotiation):
 
 
 class AppwriteView(APIView):
-    """Subclasses set ``scopes = {"GET": "functions.read", ...}``."""
+    """Subclasses set ``scopes = {"GET": "functions.read", ...}`` and declare each method's
+    operation (``@operation(...)``, ``api/declarations.py``)."""
 
     scopes = {}
     project_required = True
     content_negotiation_class = JSONOnlyNegotiation
     quota = None  # an abuse-limited handler sets it: its X-RateLimit-* headers go on the reply
-    path_ids = True  # the path's parameters are IDs (checked as UIDs before the handler runs)
+    namespace = ""  # Appwrite's SDK namespace (default: the path's first segment)
 
     def initial(self, request, *args, **kwargs):
         check_body_size(request)
@@ -47,8 +49,12 @@ class AppwriteView(APIView):
                 "general_access_forbidden",
                 "No Appwrite project was specified. Please specify your project ID when initializing your Appwrite SDK.",
             )
-        for name, value in kwargs.items() if self.path_ids else ():
-            check_uid(camel_case(name), value)
+        self.check_path(request.resolver_match.captured_kwargs)
+
+    def check_path(self, captured):
+        """The path's parameters, before the handler runs: IDs unless declared otherwise."""
+        for name, value in captured.items():
+            self.operation.path_param(camel_case(name)).read({camel_case(name): value})
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -65,8 +71,19 @@ class AppwriteView(APIView):
     def project(self):
         return self.request.auth.project
 
-    def params(self):
-        return request_params(self.request)
+    def declaration(self, method):
+        """The operation this view declares for ``method`` (None if it declares none)."""
+        return declared(self, method)
+
+    @property
+    def operation(self):
+        return self.declaration(self.request.method) or Operation("", "")
+
+    def params(self, form=None):
+        """The declared parameters' values, checked in declaration order. An operation with
+        more than one form (an older one) passes ``form``: the request's data -> its params."""
+        data = request_params(self.request)
+        return clean(form(data) if form else self.operation.params, data)
 
     def limit(self, route, subject):
         """Count this request against the route's abuse limit (429 past it)."""

@@ -2,12 +2,14 @@
 
 from ..services import documents, functions, specifications
 from .base import AppwriteView, ok
+from .declarations import operation
 
 
 class RuntimesView(AppwriteView):
     scopes = {"GET": "public"}
     project_required = False
 
+    @operation("listRuntimes", "List runtimes", returns={200: "runtimeList"})
     def get(self, request):
         items = [documents.runtime(rt) for rt in functions.available_runtimes()]
         return ok(documents.listing("runtimes", items))
@@ -16,6 +18,7 @@ class RuntimesView(AppwriteView):
 class SpecificationsView(AppwriteView):
     scopes = {"GET": "functions.read"}
 
+    @operation("listSpecifications", "List specifications", returns={200: "specificationList"})
     def get(self, request):
         items = [documents.specification(spec) for spec in specifications.CATALOGUE]
         return ok(documents.listing("specifications", items))

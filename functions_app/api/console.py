@@ -4,12 +4,14 @@ from django.conf import settings
 
 from ..errors import AppwriteError
 from .base import AppwriteView, ok
+from .declarations import operation
 
 
 class ConsoleVariablesView(AppwriteView):
     scopes = {"GET": "projects.read"}
     project_required = False
 
+    @operation("variables", "Get console variables", returns={200: "consoleVariables"})
     def get(self, request):
         if self.project is not None:
             raise AppwriteError("general_access_forbidden")

@@ -4,12 +4,13 @@ from .. import downloads
 from ..errors import AppwriteError
 from ..models import Deployment
 from ..services import deployments as service
-from ..services import documents
+from ..services import documents, vcs
 from . import fields as parse
 from . import params as p
 from . import queries
 from .base import AppwriteView, check_uid, no_content, ok
-from .functions import COMMON_ATTRIBUTES, get_function, list_params
+from .declarations import BODY, Param, Returns, operation, reuse
+from .functions import COMMON_ATTRIBUTES, get_function
 
 A = queries.Attribute
 DEPLOYMENT_ATTRIBUTES = COMMON_ATTRIBUTES | {
@@ -22,6 +23,11 @@ DEPLOYMENT_ATTRIBUTES = COMMON_ATTRIBUTES | {
     "type": A("type", "string"),
 }
 SELECTABLE = [*DEPLOYMENT_ATTRIBUTES, "entrypoint", "buildLogs", "resourceId", "resourceType"]
+
+
+DEPLOYMENT_ID = Param("deploymentId", p.UID(), required=True, key="deployment_id")
+BUILD_ID = Param("buildId", p.UID(), location=BODY)
+GZIP = Returns(None, ("application/gzip",))
 
 
 def activate(view, function_id, deployment_id):
@@ -50,6 +56,16 @@ def trim(data, selected):
 class DeploymentsView(AppwriteView):
     scopes = {"GET": "functions.read", "POST": "functions.write"}
 
+    @operation(
+        "listDeployments",
+        "List deployments",
+        *parse.LIST,
+        returns={200: "deploymentList"},
+        description=(
+            "A `select` query keeps only the selected attributes (and the `$` ones) of each "
+            "deployment, as on Appwrite: such a list is not a complete `deploymentList`."
+        ),
+    )
     def get(self, request, function_id):
         function = get_function(self.project, function_id)
         items, total, selected = queries.run(
@@ -59,16 +75,26 @@ class DeploymentsView(AppwriteView):
             allow_select=True,
             selectable=SELECTABLE,
             search_field=None,
-            **list_params(self.params()),
+            **self.params(),
         )
         rows = [trim(documents.deployment(d), selected) for d in items]
         return ok(documents.listing("deployments", rows, total))
 
+    @operation(
+        "createDeployment",
+        "Create deployment",
+        *parse.UPLOAD,
+        returns={202: "deployment"},
+        multipart=True,
+        description=(
+            "Upload a `.tar.gz` archive of the code, whole or in chunks of 5 MB: each chunk "
+            "carries `Content-Range: bytes <start>-<end>/<size>`, and the chunks after the first "
+            "`X-Appwrite-ID: <the deployment's $id>`."
+        ),
+    )
     def post(self, request, function_id):
         function = get_function(self.project, function_id)
-        upload, activate, entrypoint, commands = parse.upload_fields(
-            request, self.params(), function
-        )
+        upload, activate, entrypoint, commands = parse.upload_values(self.params(), function)
         upload_id = request.headers.get("X-Appwrite-ID", "")
         if upload_id:  # the deployment a chunk continues: Appwrite takes it as its deploymentId
             check_uid("deploymentId", upload_id)
@@ -90,77 +116,188 @@ class DeploymentsView(AppwriteView):
 class DeploymentView(AppwriteView):
     scopes = {"GET": "functions.read", "DELETE": "functions.write", "PATCH": "functions.write"}
 
+    @operation("getDeployment", "Get deployment", returns={200: "deployment"})
     def get(self, request, function_id, deployment_id):
         function = get_function(self.project, function_id)
         return ok(documents.deployment(get_deployment(function, deployment_id)))
 
+    @operation("deleteDeployment", "Delete deployment", returns={204: None})
     def delete(self, request, function_id, deployment_id):
         function = get_function(self.project, function_id)
         service.delete_deployment(function, get_deployment(function, deployment_id), self.origin)
         return no_content()
 
+    @operation(
+        "updateDeployment",
+        "Activate deployment (legacy route)",
+        returns={200: "function"},
+        deprecated=True,
+        description="Before Appwrite 1.7: `updateFunctionDeployment` with the ID in the path.",
+    )
     def patch(self, request, function_id, deployment_id):
-        """Legacy alias of updateFunctionDeployment."""
         return activate(self, function_id, deployment_id)
 
 
 class ActiveDeploymentView(AppwriteView):
     scopes = {"PATCH": "functions.write"}
 
+    @operation(
+        "updateFunctionDeployment",
+        "Activate deployment",
+        DEPLOYMENT_ID,
+        returns={200: "function"},
+    )
     def patch(self, request, function_id):
-        deployment_id = p.get(self.params(), "deploymentId", p.UID(), required=True)
-        return activate(self, function_id, deployment_id)
+        return activate(self, function_id, self.params()["deployment_id"])
 
 
 class DuplicateView(AppwriteView):
+    """``POST .../deployments/duplicate``: rebuild a deployment's source as a new deployment."""
+
     scopes = {"POST": "functions.write"}
 
-    def post(self, request, function_id, deployment_id=None, build_id=None):
+    @operation(
+        "createDuplicateDeployment",
+        "Rebuild deployment",
+        DEPLOYMENT_ID,
+        BUILD_ID,
+        returns={202: "deployment"},
+    )
+    def post(self, request, function_id):
         function = get_function(self.project, function_id)
-        data = self.params()
-        deployment_id = deployment_id or p.get(data, "deploymentId", p.UID(), required=True)
-        p.get(data, "buildId", p.UID(), default=None)
-        copy = service.duplicate(function, get_deployment(function, deployment_id), self.origin)
-        return ok(documents.deployment(copy), status=202)
+        return duplicate(self, function, self.params()["deployment_id"])
 
 
-class BuildAliasView(AppwriteView):
+def duplicate(view, function, deployment_id):
+    copy = service.duplicate(function, get_deployment(function, deployment_id), view.origin)
+    return ok(documents.deployment(copy), status=202)
+
+
+class LegacyBuildView(AppwriteView):
+    """``POST .../deployments/{deploymentId}/builds/{buildId}`` (before Appwrite 1.7)."""
+
+    scopes = {"POST": "functions.write"}
+
+    @operation(
+        "createBuild",
+        "Rebuild deployment (legacy route)",
+        BUILD_ID,
+        returns={202: "deployment"},
+        deprecated=True,
+        description="Before Appwrite 1.7: `createDuplicateDeployment` with the IDs in the path.",
+    )
+    def post(self, request, function_id, deployment_id, build_id=None):
+        function = get_function(self.project, function_id)
+        self.params()
+        return duplicate(self, function, deployment_id)
+
+
+class BuildAliasView(LegacyBuildView):
     """Legacy ``.../deployments/{id}/build``: POST rebuilds, PATCH cancels."""
 
     scopes = {"POST": "functions.write", "PATCH": "functions.write"}
+    post = reuse(LegacyBuildView.post, name="createDeploymentBuild")
 
-    def post(self, request, function_id, deployment_id):
-        return DuplicateView.post(self, request, function_id, deployment_id)
-
+    @operation(
+        "updateDeploymentBuild",
+        "Cancel build (legacy route)",
+        returns={200: "deployment"},
+        deprecated=True,
+        description="Before Appwrite 1.7: `updateDeploymentStatus`.",
+    )
     def patch(self, request, function_id, deployment_id):
-        return CancelView.patch(self, request, function_id, deployment_id)
+        return cancel(self, function_id, deployment_id)
 
 
 class CancelView(AppwriteView):
     scopes = {"PATCH": "functions.write"}
 
+    @operation("updateDeploymentStatus", "Cancel build", returns={200: "deployment"})
     def patch(self, request, function_id, deployment_id):
-        function = get_function(self.project, function_id)
-        return ok(documents.deployment(service.cancel(get_deployment(function, deployment_id))))
+        return cancel(self, function_id, deployment_id)
 
 
-class UnsupportedSourceView(AppwriteView):
-    """Template and VCS deployments need GitHub, which this instance cannot reach."""
+def cancel(view, function_id, deployment_id):
+    function = get_function(view.project, function_id)
+    return ok(documents.deployment(service.cancel(get_deployment(function, deployment_id))))
+
+
+class TemplateDeploymentView(AppwriteView):
+    """A catalog template (offline), or a template repository under
+    ``FUNCTIONS_TEMPLATES_GIT_URL`` fetched by the build worker."""
 
     scopes = {"POST": "functions.write"}
 
+    @operation(
+        "createTemplateDeployment",
+        "Create template deployment",
+        *parse.TEMPLATE_DEPLOYMENT_DESCRIBED,
+        returns={202: "deployment"},
+        description=(
+            "`owner`/`repository` `functions`/`templates` name this instance's template "
+            "catalog (`GET /functions/templates`), packed without any network; any other "
+            "repository is fetched from `FUNCTIONS_TEMPLATES_GIT_URL` by the build worker. The "
+            "deployment has type `vcs`."
+        ),
+    )
     def post(self, request, function_id):
-        get_function(self.project, function_id)
-        raise AppwriteError("provider_repository_not_found")
+        function = get_function(self.project, function_id)
+        fields = self.params(parse.template_deployment_params)
+        deployment = vcs.create_template_deployment(function, **fields, origin=self.origin)
+        return ok(documents.deployment(deployment), status=202)
+
+
+class VcsDeploymentView(AppwriteView):
+    """A branch, commit or tag of the repository the function is linked to."""
+
+    scopes = {"POST": "functions.write"}
+
+    @operation(
+        "createVcsDeployment",
+        "Create VCS deployment",
+        *parse.VCS_DEPLOYMENT,
+        returns={202: "deployment"},
+        description=(
+            "A branch, commit (full or abbreviated hash) or tag of the repository the function "
+            "is linked to (`installationId`, `providerRepositoryId`); "
+            "`404 provider_repository_not_found` when it is linked to none."
+        ),
+    )
+    def post(self, request, function_id):
+        function = get_function(self.project, function_id)
+        fields = self.params()
+        deployment = vcs.create_vcs_deployment(function, **fields, origin=self.origin)
+        return ok(documents.deployment(deployment), status=202)
 
 
 class DownloadView(AppwriteView):
     scopes = {"GET": "functions.read"}
 
-    def get(self, request, function_id, deployment_id, kind=None):
-        function = get_function(self.project, function_id)
-        deployment = get_deployment(function, deployment_id)
-        kind = kind or p.get(
-            self.params(), "type", p.WhiteList(["source", "output"]), default="source"
-        )
+    @operation(
+        "getDeploymentDownload",
+        "Download deployment",
+        Param("type", p.WhiteList(["source", "output"]), default="source"),
+        returns={200: GZIP, 206: GZIP},
+        errors=(416,),
+        description="The source archive, or the build's output (`type=output`); `Range` asks for part of it.",
+    )
+    def get(self, request, function_id, deployment_id):
+        deployment = get_deployment(get_function(self.project, function_id), deployment_id)
+        kind = self.params()["type"]
         return downloads.file_response(request, service.download_path(deployment, kind))
+
+
+class BuildDownloadView(AppwriteView):
+    scopes = {"GET": "functions.read"}
+
+    @operation(
+        "getBuildDownload",
+        "Download build output (legacy route)",
+        returns={200: GZIP, 206: GZIP},
+        errors=(416,),
+        deprecated=True,
+        description="Before Appwrite 1.7: `getDeploymentDownload` with `type=output`.",
+    )
+    def get(self, request, function_id, deployment_id):
+        deployment = get_deployment(get_function(self.project, function_id), deployment_id)
+        return downloads.file_response(request, service.download_path(deployment, "output"))

@@ -1,6 +1,7 @@
 """/v1/functions/{id}/executions."""
 
 import json
+from dataclasses import replace
 
 from django.http import HttpResponse
 
@@ -11,7 +12,8 @@ from ..services import executions as service
 from . import fields as parse
 from . import queries
 from .base import AppwriteView, no_content, ok
-from .functions import COMMON_ATTRIBUTES, get_function, list_params
+from .declarations import JSON, MULTIPART, Returns, operation, setting
+from .functions import COMMON_ATTRIBUTES, get_function
 
 A = queries.Attribute
 EXECUTION_ATTRIBUTES = COMMON_ATTRIBUTES | {
@@ -42,9 +44,19 @@ def get_callable_function(caller, function_id):
 class ExecutionsView(AppwriteView):
     scopes = {"GET": "execution.read", "POST": "execution.write"}
 
+    @operation(
+        "listExecutions",
+        "List executions",
+        parse.QUERIES,
+        replace(
+            parse.SEARCH, description="Checked, then ignored (Appwrite 1.8 has no search here)."
+        ),
+        parse.TOTAL,
+        returns={200: "executionList"},
+    )
     def get(self, request, function_id):
         function = get_callable_function(self.caller, function_id)
-        args = list_params(self.params())
+        args = self.params()
         args.pop("search")
         items, total, _ = queries.run(
             visible_executions(self.caller, function),
@@ -56,13 +68,31 @@ class ExecutionsView(AppwriteView):
         rows = [documents.execution(e, self.caller.privileged) for e in items]
         return ok(documents.listing("executions", rows, total))
 
+    @operation(
+        "createExecution",
+        "Create execution",
+        *parse.EXECUTION,
+        returns={201: Returns("execution", (JSON, MULTIPART)), 202: "execution"},
+        errors=(408, 429),
+        rate=(
+            setting("FUNCTIONS_EXECUTION_ABUSE_LIMIT"),
+            setting("FUNCTIONS_EXECUTION_ABUSE_PERIOD"),
+            "functionId:{functionId},ip:{ip},userId:{userId}",
+        ),
+        description=(
+            "Synchronous runs answer 201 with the function's response (`Accept: "
+            "multipart/form-data` keeps a binary body intact); asynchronous and scheduled ones 202. "
+            "Callers without a key are rate-limited per function, IP and user (`x-appwrite`)."
+        ),
+    )
     def post(self, request, function_id):
         ip = request.META.get("REMOTE_ADDR", "")
         self.quota = abuse.execution_quota(self.caller, function_id, ip)
         if self.quota and self.quota.exceeded:
             raise AppwriteError("general_rate_limit_exceeded")
-        data = self.params()
-        req, run_async, moment = parse.execution_request(self.caller, data, request.META)
+        req, run_async, moment = parse.execution_request_of(
+            self.caller, self.params(), request.META
+        )
         function = functions.runnable(self.project, function_id)
         execution, result = service.create_http_execution(
             self.caller, function, req, run_async, moment
@@ -114,12 +144,14 @@ def encode_field(value):
 class ExecutionView(AppwriteView):
     scopes = {"GET": "execution.read", "DELETE": "execution.write"}
 
+    @operation("getExecution", "Get execution", returns={200: "execution"})
     def get(self, request, function_id, execution_id):
         function = get_callable_function(self.caller, function_id)
         return ok(
             documents.execution(self.get_execution(function, execution_id), self.caller.privileged)
         )
 
+    @operation("deleteExecution", "Delete execution", returns={204: None})
     def delete(self, request, function_id, execution_id):
         if not self.caller.privileged:
             raise AppwriteError("function_not_found")

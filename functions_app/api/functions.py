@@ -7,9 +7,9 @@ from ..models import Function, Variable
 from ..services import documents
 from ..services import functions as service
 from . import fields as parse
-from . import params as p
 from . import queries
 from .base import AppwriteView, no_content, ok
+from .declarations import operation, setting
 
 A = queries.Attribute
 COMMON_ATTRIBUTES = {
@@ -49,35 +49,31 @@ def get_function(project, function_id, with_variables=True):
         raise AppwriteError("function_not_found") from None
 
 
-def list_params(data):
-    return {
-        "raw_queries": p.get(data, "queries", _Passthrough(), default=[]),
-        "search": p.get(data, "search", p.Text(256), default=None),
-        "count_total": p.get(data, "total", p.Boolean(loose=True), default=True),
-    }
-
-
-class _Passthrough:
-    """``queries`` is validated by the query language itself."""
-
-    def clean(self, value):
-        return [value] if isinstance(value, str) else value
-
-
 class FunctionsView(AppwriteView):
     scopes = {"GET": "functions.read", "POST": "functions.write"}
 
+    @operation("list", "List functions", *parse.LIST, returns={200: "functionList"})
     def get(self, request):
-        args = list_params(self.params())
         items, total, _ = queries.run(
-            function_queryset(self.project), resource="Function", schema=FUNCTION_ATTRIBUTES, **args
+            function_queryset(self.project),
+            resource="Function",
+            schema=FUNCTION_ATTRIBUTES,
+            **self.params(),
         )
         return ok(documents.listing("functions", [documents.function(f) for f in items], total))
 
+    @operation(
+        "create",
+        "Create function",
+        parse.FUNCTION_ID,
+        *parse.function_params(creating=True),
+        returns={201: "function"},
+        errors=(409, 429),
+        rate=(setting("FUNCTIONS_CREATION_ABUSE_LIMIT"), 86400, "projectId:{projectId}"),
+    )
     def post(self, request):
-        data = self.params()
-        function_id = p.get(data, "functionId", p.CustomId(), required=True)
-        fields = parse.function_fields(data, creating=True)
+        fields = self.params()
+        function_id = fields.pop("function_id")
         function = service.create_function(self.project, function_id, fields, self.origin)
         return ok(documents.function(get_function(self.project, function.uid)), status=201)
 
@@ -85,15 +81,23 @@ class FunctionsView(AppwriteView):
 class FunctionView(AppwriteView):
     scopes = {"GET": "functions.read", "PUT": "functions.write", "DELETE": "functions.write"}
 
+    @operation("get", "Get function", returns={200: "function"})
     def get(self, request, function_id):
         return ok(documents.function(get_function(self.project, function_id)))
 
+    @operation(
+        "update",
+        "Update function",
+        *parse.function_params(creating=False),
+        returns={200: "function"},
+    )
     def put(self, request, function_id):
-        fields = parse.function_fields(self.params(), creating=False)
+        fields = self.params()
         function = get_function(self.project, function_id)
         service.update_function(function, fields, self.origin)
         return ok(documents.function(get_function(self.project, function.uid)))
 
+    @operation("delete", "Delete function", returns={204: None})
     def delete(self, request, function_id):
         service.delete_function(get_function(self.project, function_id), self.origin)
         return no_content()

@@ -9,7 +9,7 @@ from croniter import croniter
 from django.core.files.uploadedfile import UploadedFile
 
 from .. import events, roles
-from ..errors import param_invalid, param_missing
+from ..errors import AppwriteError, param_invalid, param_missing
 from ..ids import ID_PATTERN
 from ..services import specifications
 from ..services.scheduler import expand_cron
@@ -81,6 +81,11 @@ class Text:
             return f"Value must be a valid string and at least {self.min_length} chars and no longer than {self.length} chars"
         return f"Value must be a valid string and no longer than {self.length} chars"
 
+    def schema(self):
+        return {"type": "string", "maxLength": self.length} | (
+            {"minLength": self.min_length} if self.min_length else {}
+        )
+
     def clean(self, value):
         # NUL is no valid character in any stored string (PostgreSQL refuses it, environments
         # and HTTP cannot carry it).
@@ -126,6 +131,9 @@ class ExecutionPath(Text):
     def __init__(self):
         super().__init__(2048)
 
+    def schema(self):
+        return super().schema() | {"pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+
     def clean(self, value):
         if isinstance(value, str) and self.CONTROL.search(value):
             raise Invalid("Path must not contain control characters (CR, LF, NUL, DEL, ...)")
@@ -148,6 +156,9 @@ class VariableKey(Text):
     def __init__(self):
         super().__init__(255)
 
+    def schema(self):
+        return super().schema() | {"pattern": f"^{self.KEY.pattern}$"}
+
     def clean(self, value):
         value = super().clean(value)
         if not self.KEY.fullmatch(value):
@@ -167,6 +178,9 @@ class Email:
     def __init__(self, allow_empty=False):
         self.allow_empty = allow_empty
 
+    def schema(self):
+        return {"type": "string", "format": "email", "maxLength": 254}
+
     def clean(self, value):
         if self.allow_empty and value == "":
             return value
@@ -185,6 +199,9 @@ class Password:
             else "Password must be between 8 and 256 characters long."
         )
 
+    def schema(self):
+        return {"type": "string", "format": "password", "minLength": 8, "maxLength": 256}
+
     def clean(self, value):
         if not isinstance(value, str) or not 8 <= len(value.encode()) <= 256 or "\x00" in value:
             raise Invalid(self.description)
@@ -194,6 +211,9 @@ class Password:
 class Phone:
     description = "Phone number must start with a '+' can have a maximum of fifteen digits."
     PATTERN = re.compile(r"\+[1-9][0-9]{6,14}")
+
+    def schema(self):
+        return {"type": "string", "pattern": f"^{self.PATTERN.pattern}$"}
 
     def clean(self, value):
         if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
@@ -209,6 +229,9 @@ class Label(Text):
     def __init__(self):
         super().__init__(36)
 
+    def schema(self):
+        return {"type": "string", "pattern": f"^{self.PATTERN.pattern}$"}
+
     def clean(self, value):
         if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
             raise Invalid(self.description)
@@ -221,6 +244,9 @@ class Boolean:
 
     def __init__(self, loose=False):
         self.loose = loose
+
+    def schema(self):
+        return {"type": "boolean"}
 
     def clean(self, value):
         if isinstance(value, bool):
@@ -236,6 +262,10 @@ class Range:
     def __init__(self, low, high):
         self.low, self.high = low, high
         self.description = f"Value must be a valid range between {low:,} and {high:,}"
+
+    def schema(self):
+        size = "int32" if self.low >= -(2**31) and self.high < 2**31 else "int64"
+        return {"type": "integer", "format": size, "minimum": self.low, "maximum": self.high}
 
     def clean(self, value):
         if isinstance(value, bool):
@@ -254,6 +284,9 @@ class Integer:
 
     description = "Value must be a valid integer"
 
+    def schema(self):
+        return {"type": "integer", "format": "int64"}
+
     def clean(self, value):
         if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
             return int(value)
@@ -263,9 +296,21 @@ class Integer:
 
 
 class WhiteList:
+    """``values``: a list, or a function giving it (a catalogue read when the value is checked)."""
+
     def __init__(self, values):
-        self.values = list(values)
-        self.description = f"Value must be one of ({', '.join(self.values)})"
+        self._values = values if callable(values) else list(values)
+
+    @property
+    def values(self):
+        return list(self._values()) if callable(self._values) else self._values
+
+    @property
+    def description(self):
+        return f"Value must be one of ({', '.join(self.values)})"
+
+    def schema(self):
+        return {"type": "string", "enum": self.values}
 
     def clean(self, value):
         if not isinstance(value, str) or value not in self.values:
@@ -281,6 +326,9 @@ class ArrayList:
     def description(self):
         return f"Value must a valid array no longer than {self.length} items and {self.item.description}"
 
+    def schema(self):
+        return {"type": "array", "items": self.item.schema(), "maxItems": self.length}
+
     def clean(self, value):
         if not isinstance(value, list) or len(value) > self.length:
             raise Invalid(self.description)
@@ -293,6 +341,9 @@ class ArrayList:
 class CustomId:
     description = "Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char"
 
+    def schema(self):
+        return {"type": "string", "pattern": f"^(unique\\(\\)|{ID_PATTERN.pattern})$"}
+
     def clean(self, value):
         if value == "unique()" or (isinstance(value, str) and ID_PATTERN.fullmatch(value)):
             return value
@@ -302,10 +353,49 @@ class CustomId:
 class UID:
     description = "UID must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, and underscore. Can't start with a leading underscore"
 
+    def schema(self):
+        return {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"}
+
     def clean(self, value):
         if isinstance(value, str) and ID_PATTERN.fullmatch(value):
             return value
         raise Invalid(self.description)
+
+
+class SessionId(UID):
+    """A session's ID, or ``current`` (the caller's own session)."""
+
+    def schema(self):
+        return {"type": "string", "pattern": f"^(current|{ID_PATTERN.pattern})$"}
+
+    def clean(self, value):
+        return value if value == "current" else super().clean(value)
+
+
+class Queries:
+    """``queries``: JSON strings, validated by the query language itself (``api/queries.py``)."""
+
+    description = "Array of query strings generated using the Query class provided by the SDK."
+
+    def schema(self):
+        return {"type": "array", "items": {"type": "string", "maxLength": 4096}, "maxItems": 100}
+
+    def clean(self, value):
+        return [value] if isinstance(value, str) else value
+
+
+class File:
+    """A multipart file part; anything else, or nothing, is Appwrite's ``No file sent``."""
+
+    description = "No file sent"
+
+    def schema(self):
+        return {"type": "string", "format": "binary"}
+
+    def clean(self, value):
+        if not isinstance(value, UploadedFile):
+            raise AppwriteError("storage_file_empty", self.description)
+        return value
 
 
 class Domain:
@@ -315,6 +405,9 @@ class Domain:
 
     description = "Value must be a valid domain"
     LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+    def schema(self):
+        return {"type": "string", "format": "hostname", "maxLength": 253}
 
     def clean(self, value):
         if (
@@ -330,6 +423,9 @@ class Domain:
 
 class Cron:
     description = "String must be a valid cron expression"
+
+    def schema(self):
+        return {"type": "string", "description": "5-field cron expression (UTC), or empty"}
 
     def clean(self, value):
         if not isinstance(value, str):
@@ -347,6 +443,15 @@ class Roles:
         self.length = length
         self.description = "Roles Error"
 
+    def schema(self):
+        return {
+            "type": "array",
+            "items": {"type": "string"},
+            "maxItems": self.length,
+            "description": "Roles: `any`, `guests`, `users`, `user:<id>`, `team:<id>`, "
+            "`team:<id>/<role>`, `member:<id>`, `label:<label>` (`/verified`, `/unverified`)",
+        }
+
     def clean(self, value):
         message = roles.validate_roles(value, self.length)
         if message:
@@ -357,6 +462,14 @@ class Roles:
 class FunctionEvents:
     def __init__(self, length=100):
         self.length = length
+
+    def schema(self):
+        return {
+            "type": "array",
+            "items": {"type": "string"},
+            "maxItems": self.length,
+            "description": "Events such as `users.*.create` or `functions.*.executions.*.update`",
+        }
 
     @property
     def description(self):
@@ -389,6 +502,9 @@ class Specification:
     def description(self):
         return "Specification must be one of: " + ", ".join(self.allowed)
 
+    def schema(self):
+        return {"type": "string", "enum": self.allowed}
+
     def clean(self, value):
         if not isinstance(value, str) or value not in self.allowed:
             raise Invalid(self.description)
@@ -403,6 +519,14 @@ class Headers:
     # What an HTTP/1.1 field value may hold: tab, visible ASCII, space and obs-text (Latin-1).
     VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
     VALUE_MESSAGE = "Invalid headers: header values must be Latin-1 text without control characters (CR, LF, NUL, ...)."
+
+    def schema(self):
+        return {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "At most 100 headers: names of letters, digits and inner hyphens, "
+            "not `x-appwrite-*`; Latin-1 values; under 16 KB in all",
+        }
 
     def clean(self, value):
         if isinstance(value, str):

@@ -19,13 +19,14 @@ they embed (``gettype``, ``ucfirst``, ``number_format``) reproduced. Documented 
 
 import json
 import operator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 
 from django.db.models import F, Q
 from django.db.models.functions import Random
 
 from ..errors import AppwriteError, param_invalid
+from ..models.text import without_nul
 from .query_syntax import (
     COUNT_CAP,
     DB_MAX_VALUES,
@@ -99,7 +100,9 @@ def _check_database_rules(filters, schema):
 
 # --- filters as Q objects ------------------------------------------------------------------
 def _lookup(field, lookup, value):
-    return Q(**{f"{field}__{lookup}": value})
+    # Stored text never holds NUL (PostgreSQL cannot; see models/text.py), and PostgreSQL
+    # refuses it in a query too: a value compares as it would have been stored.
+    return Q(**{f"{field}__{lookup}": without_nul(value)})
 
 
 def _negate(q, field):
@@ -121,7 +124,7 @@ def _search_q(field, term):
 
 BUILDERS = {
     "equal": lambda f, v: _lookup(f, "in", v),
-    "notEqual": lambda f, v: _negate(Q(**{f: v[0]}), f),
+    "notEqual": lambda f, v: _negate(_lookup(f, "exact", v[0]), f),
     "lessThan": lambda f, v: _lookup(f, "lt", v[0]),
     "lessThanEqual": lambda f, v: _lookup(f, "lte", v[0]),
     "greaterThan": lambda f, v: _lookup(f, "gt", v[0]),
@@ -142,22 +145,37 @@ BUILDERS = {
 
 
 MS = timedelta(milliseconds=1)
+EARLIEST, LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+
+
+def _next_ms(moment):
+    """The next millisecond slot; the last one (9999-12-31T23:59:59.999) has none after it."""
+    return moment + MS if moment <= LATEST - MS else LATEST
+
+
 # Appwrite keeps datetimes to the millisecond (and shows them so): compare against millisecond
 # slots, so that a value read back from a response matches the row it came from.
 DATETIME_BUILDERS = {
     "equal": lambda f, v: reduce(
-        operator.or_, (_lookup(f, "gte", x) & _lookup(f, "lt", x + MS) for x in v)
+        operator.or_, (_lookup(f, "gte", x) & _lookup(f, "lt", _next_ms(x)) for x in v)
     ),
-    "notEqual": lambda f, v: _negate(_lookup(f, "gte", v[0]) & _lookup(f, "lt", v[0] + MS), f),
-    "lessThanEqual": lambda f, v: _lookup(f, "lt", v[0] + MS),
-    "greaterThan": lambda f, v: _lookup(f, "gte", v[0] + MS),
-    "between": lambda f, v: _lookup(f, "gte", v[0]) & _lookup(f, "lt", v[1] + MS),
-    "notBetween": lambda f, v: _lookup(f, "lt", v[0]) | _lookup(f, "gte", v[1] + MS),
+    "notEqual": lambda f, v: _negate(_lookup(f, "gte", v[0]) & _lookup(f, "lt", _next_ms(v[0])), f),
+    "lessThanEqual": lambda f, v: _lookup(f, "lt", _next_ms(v[0])),
+    "greaterThan": lambda f, v: _lookup(f, "gte", _next_ms(v[0])),
+    "between": lambda f, v: _lookup(f, "gte", v[0]) & _lookup(f, "lt", _next_ms(v[1])),
+    "notBetween": lambda f, v: _lookup(f, "lt", v[0]) | _lookup(f, "gte", _next_ms(v[1])),
 }
 
 
 def _datetime_value(value):
+    """In UTC, to the millisecond. A moment outside UTC's calendar (year 1 at +14:00, year 9999
+    at -12:00) is its first or last instant: every engine can compare those (SQLite stores UTC
+    text and failed on them)."""
     parsed = parse_query_datetime(value)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        parsed = EARLIEST if parsed.year == 1 else LATEST
     return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
 
 

@@ -9,10 +9,13 @@ from . import (
     executions,
     functions,
     health,
+    openapi,
     rules,
+    templates,
     usage,
     users,
     variables,
+    webhooks,
 )
 from .errors import route_not_found
 
@@ -23,21 +26,23 @@ urlpatterns = [
     path("functions", functions.FunctionsView.as_view()),
     path("functions/runtimes", catalogue.RuntimesView.as_view()),
     path("functions/specifications", catalogue.SpecificationsView.as_view()),
-    # Fixed segments go before F: "usage" here, and "templates" when it comes.
+    # Fixed segments go before F: they are not function IDs.
     path("functions/usage", usage.ProjectUsageView.as_view()),
+    path("functions/templates", templates.TemplatesView.as_view()),
+    path("functions/templates/<str:template_id>", templates.TemplateView.as_view()),
     path(F, functions.FunctionView.as_view()),
     path(F + "/usage", usage.FunctionUsageView.as_view()),
     path(F + "/deployment", deployments.ActiveDeploymentView.as_view()),
     path(F + "/deployments", deployments.DeploymentsView.as_view()),
     path(F + "/deployments/duplicate", deployments.DuplicateView.as_view()),
-    path(F + "/deployments/template", deployments.UnsupportedSourceView.as_view()),
-    path(F + "/deployments/vcs", deployments.UnsupportedSourceView.as_view()),
+    path(F + "/deployments/template", deployments.TemplateDeploymentView.as_view()),
+    path(F + "/deployments/vcs", deployments.VcsDeploymentView.as_view()),
     path(D, deployments.DeploymentView.as_view()),
     path(D + "/download", deployments.DownloadView.as_view()),
-    path(D + "/build/download", deployments.DownloadView.as_view(), {"kind": "output"}),
+    path(D + "/build/download", deployments.BuildDownloadView.as_view()),
     path(D + "/status", deployments.CancelView.as_view()),
     path(D + "/build", deployments.BuildAliasView.as_view()),
-    path(D + "/builds/<str:build_id>", deployments.DuplicateView.as_view()),
+    path(D + "/builds/<str:build_id>", deployments.LegacyBuildView.as_view()),
     path(F + "/executions", executions.ExecutionsView.as_view()),
     path(F + "/executions/<str:execution_id>", executions.ExecutionView.as_view()),
     path(F + "/variables", variables.VariablesView.as_view()),
@@ -48,17 +53,17 @@ urlpatterns = [
     path("proxy/rules/<str:rule_id>", rules.RuleView.as_view()),
     path("health", health.HealthView.as_view()),
     path("health/version", health.VersionView.as_view()),
-    path("health/db", health.HealthView.as_view(check="db")),
-    path("health/cache", health.HealthView.as_view(check="empty_list")),
-    path("health/pubsub", health.HealthView.as_view(check="empty_list")),
-    path("health/time", health.HealthView.as_view(check="time")),
-    path("health/storage", health.HealthView.as_view(check="storage")),
-    path("health/storage/local", health.HealthView.as_view(check="storage")),
-    path("health/anti-virus", health.HealthView.as_view(check="antivirus")),
-    path("health/queue/databases", health.HealthView.as_view(check="databases")),
-    path("health/queue/failed/<str:name>", health.HealthView.as_view(check="failed")),
+    path("health/db", health.HealthDBView.as_view()),
+    path("health/cache", health.HealthCacheView.as_view()),
+    path("health/pubsub", health.HealthPubSubView.as_view()),
+    path("health/time", health.HealthTimeView.as_view()),
+    path("health/storage", health.HealthStorageView.as_view()),
+    path("health/storage/local", health.HealthStorageLocalView.as_view()),
+    path("health/anti-virus", health.HealthAntivirusView.as_view()),
+    path("health/queue/databases", health.HealthDatabasesQueueView.as_view()),
+    path("health/queue/failed/<str:name>", health.HealthFailedView.as_view()),
     *(
-        path(f"health/queue/{name}", health.HealthView.as_view(check="queue"), {"name": name})
+        path(f"health/queue/{name}", health.HealthQueueView.as_view(queue=name))
         for name in health_service.QUEUES
         if name != "databases"
     ),
@@ -68,13 +73,15 @@ urlpatterns = [
     path("account/sessions", account.SessionsView.as_view()),
     path("account/sessions/<str:session_id>", account.SessionView.as_view()),
     path("account/jwts", account.JWTView.as_view()),
-    path("account/jwt", account.JWTView.as_view()),
+    path("account/jwt", account.JWTAliasView.as_view()),
     path("users", users.UsersView.as_view()),
     path("users/<str:user_id>", users.UserView.as_view()),
-    *(
-        path(f"users/<str:user_id>/{field}", users.UserFieldView.as_view(field=field))
-        for field in ("name", "email", "status", "labels")
-    ),
+    path("users/<str:user_id>/name", users.UserNameView.as_view()),
+    path("users/<str:user_id>/email", users.UserEmailView.as_view()),
+    path("users/<str:user_id>/status", users.UserStatusView.as_view()),
+    path("users/<str:user_id>/labels", users.UserLabelsView.as_view()),
     path("console/variables", console.ConsoleVariablesView.as_view()),
+    path("vcs/webhooks/<str:installation_id>", webhooks.WebhookView.as_view()),
+    path("openapi.json", openapi.OpenAPIView.as_view()),
     re_path(r"^.*$", route_not_found),
 ]

@@ -1,6 +1,7 @@
 from .deployment import Deployment
 from .execution import Execution
 from .function import Function
+from .installation import Installation
 from .limits import EventChain, RateWindow
 from .platform import Platform
 from .project import ApiKey, Project, Team
@@ -16,6 +17,7 @@ __all__ = [
     "EventChain",
     "Execution",
     "Function",
+    "Installation",
     "Platform",
     "Project",
     "ProjectUser",

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from .function import Function
+from .text import without_nul
 from .timestamps import Timestamped
 
 MAX_BUILD_LOG = 1_000_000
@@ -48,6 +49,9 @@ class Deployment(Timestamped):
     status = models.CharField(max_length=16, choices=Status, default=Status.WAITING)
     activate = models.BooleanField(default=False)
     vcs = models.JSONField(default=dict, blank=True)
+    # Where a git deployment's source comes from, until a worker has fetched it: ``url`` or
+    # ``installation`` (uid) + ``repository`` (owner/name), ``type``, ``reference``, ``root``.
+    git_source = models.JSONField(default=dict, blank=True)
     worker = models.CharField(max_length=200, blank=True, default="")  # who builds it
 
     class Meta:
@@ -58,6 +62,10 @@ class Deployment(Timestamped):
 
     def __str__(self):
         return self.uid
+
+    def save(self, *args, **kwargs):
+        self.build_logs = without_nul(self.build_logs)  # build output may hold any character
+        super().save(*args, **kwargs)
 
     @property
     def is_final(self):
@@ -106,7 +114,7 @@ class Deployment(Timestamped):
 
     def append_logs(self, text):
         """Stream build output into the row while the build runs (capped at 1,000,000 chars)."""
-        self.build_logs = (self.build_logs + text)[-MAX_BUILD_LOG:]
+        self.build_logs = without_nul(self.build_logs + text)[-MAX_BUILD_LOG:]
         type(self).objects.filter(pk=self.pk).update(build_logs=self.build_logs)
 
     def _ended(self):
@@ -142,6 +150,26 @@ class Deployment(Timestamped):
             self.refresh_from_db()
             self._set_status(self.Status.CANCELED, **self._ended())
         return bool(updated)
+
+    @property
+    def awaits_source(self):
+        """A git deployment whose source a worker has yet to fetch."""
+        return bool(self.git_source) and not self.uploaded
+
+    def mark_fetched(self, source_path, source_size, vcs):
+        """A worker fetched the git source: it is the deployment's source archive now."""
+        self.vcs = {**self.vcs, **vcs}
+        self.source_path, self.source_size, self.total_size = source_path, source_size, source_size
+        self.source_chunks_uploaded = self.source_chunks_total
+        self.save(
+            update_fields=[
+                "vcs",
+                "source_path",
+                "source_size",
+                "total_size",
+                "source_chunks_uploaded",
+            ]
+        )
 
     def mark_uploaded(self, source_path, source_size):
         self.source_path, self.source_size, self.total_size = source_path, source_size, source_size

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..ids import unique_id
+from .text import without_nul
 from .timestamps import Timestamped
 
 
@@ -42,8 +43,10 @@ class Execution(Timestamped):
     deployment_uid = models.CharField(max_length=36, blank=True, default="")
     trigger = models.CharField(max_length=16, choices=Trigger, default=Trigger.HTTP)
     status = models.CharField(max_length=16, choices=Status, default=Status.WAITING)
-    request_method = models.CharField(max_length=16, default="POST")
-    request_path = models.CharField(max_length=2048, default="/")
+    # Text, not a bounded CharField: a domain request's method and path (with its query) are
+    # whatever the HTTP server let through, and ``createExecution`` percent-encodes its path.
+    request_method = models.TextField(default="POST")
+    request_path = models.TextField(default="/")
     request_headers = models.JSONField(default=list, blank=True)
     request_body = models.BinaryField(blank=True, default=b"")
     runtime_headers = models.JSONField(default=dict, blank=True)
@@ -74,8 +77,20 @@ class Execution(Timestamped):
             models.Index(fields=["function"], condition=Q(parked=True), name="execution_parked"),
         ]
 
+    # What the caller sent and the function printed or answered: NUL-free before it is stored.
+    CALLER_TEXT = ("request_headers", "runtime_headers", "response_headers", "logs", "errors")
+
     def __str__(self):
         return self.uid
+
+    def save(self, *args, **kwargs):
+        self.drop_nul()
+        super().save(*args, **kwargs)
+
+    def drop_nul(self):
+        """NUL out of what callers and functions wrote (``CALLER_TEXT``): PostgreSQL refuses it."""
+        for name in self.CALLER_TEXT:
+            setattr(self, name, without_nul(getattr(self, name)))
 
     @property
     def is_final(self):
@@ -132,6 +147,7 @@ class Execution(Timestamped):
     def insert(self):
         """Write this new row with one prepared statement: what ``save()`` writes, without
         the ORM's per-save work (synchronous runs write one row each; no signal listens)."""
+        self.drop_nul()
         fields, sql = _insert_statement()
         values = [prep(getattr(self, attname)) for attname, prep in fields]
         with connection.cursor() as cursor:

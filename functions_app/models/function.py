@@ -17,7 +17,7 @@ class Function(Timestamped):
     runtime = models.CharField(max_length=64)
     execute = models.JSONField(default=list, blank=True)
     events = models.JSONField(default=list, blank=True)
-    schedule = models.CharField(max_length=256, blank=True, default="")
+    schedule = models.TextField(blank=True, default="")  # any valid cron, however long
     schedule_next = models.DateTimeField(null=True, blank=True)
     schedule_previous = models.DateTimeField(null=True, blank=True)
     timeout = models.PositiveIntegerField(default=15)
@@ -94,6 +94,21 @@ class Function(Timestamped):
         newer = self.deployment_uid and self.deployment_created_at >= deployment.created_at
         if deployment.activate and not newer:
             self.set_active_deployment(deployment, live=True)
+
+    def unlink_repository(self):
+        """Its git connection is gone: no repository any more (deployments stay)."""
+        self.installation_id = self.provider_repository_id = self.provider_branch = ""
+        self.provider_root_directory = ""
+        self.provider_silent_mode = False
+        self.save(
+            update_fields=[
+                "installation_id",
+                "provider_repository_id",
+                "provider_branch",
+                "provider_root_directory",
+                "provider_silent_mode",
+            ]
+        )
 
     def set_schedule_times(self, next_run, previous_run):
         self.schedule_next = next_run

@@ -27,6 +27,7 @@ from . import (
     docker,
     egress,
     events,
+    fetching,
     images,
     keys,
     reaper,
@@ -61,6 +62,8 @@ def build(deployment_pk):
             Deployment.objects.filter(pk=deployment_pk, status=Deployment.Status.CANCELED).first()
         )
         return
+    if deployment.awaits_source and not _fetch(deployment):
+        return
     try:
         archives.inspect(storage.source_path(deployment))
     except archives.UnsafeArchive as exc:
@@ -71,6 +74,19 @@ def build(deployment_pk):
         return
     _announce_building(deployment)
     _run(deployment)
+
+
+def _fetch(deployment):
+    """A git deployment's source, fetched in a git source container; False when it failed or
+    the build was canceled meanwhile (both recorded)."""
+    try:
+        fetching.fetch_source(deployment, lambda text: deployment.append_logs(ansi_line(text)))
+    except fetching.FetchFailed as exc:
+        _fail(deployment, str(exc))
+        return False
+    finally:
+        docker.remove_container(build_name(deployment))
+    return not _canceled(deployment)
 
 
 def _announce_building(deployment):
@@ -293,6 +309,8 @@ def _interruption(deployment, now):
         return f"Build was interrupted: its worker ({deployment.worker}) stopped."
     started = deployment.build_started_at or deployment.updated_at
     limit = settings.COMPUTE_BUILD_TIMEOUT + ARTIFACT_GRACE + settings.COMPUTE_MAINTENANCE_INTERVAL
+    if deployment.git_source:
+        limit += fetching.deadline()  # its source was fetched first
     if (now - started).total_seconds() > limit:
         return "Build was interrupted: it outlived the build timeout."
     return None

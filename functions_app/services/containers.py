@@ -95,9 +95,14 @@ def api_bridge():
 
 
 def instance_id():
-    """Tells this installation's containers from another's on a shared engine (by database)."""
+    """Tells this installation's containers from another's on a shared engine (by database:
+    its server, named by host or socket folder and port, and its name; a SQLite file's path)."""
     db = settings.DATABASES["default"]
-    return hashlib.sha256(f"{db.get('HOST', '')}/{db['NAME']}".encode()).hexdigest()[:12]
+    options = db.get("OPTIONS") or {}
+    host = db.get("HOST") or options.get("host") or ""  # a socket folder may come as ?host=
+    port = db.get("PORT") or options.get("port") or ""
+    server = f"{host}:{port}" if port else host
+    return hashlib.sha256(f"{server}/{db['NAME']}".encode()).hexdigest()[:12]
 
 
 def labels(deployment, kind):

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 def save(execution):
     """Write a new execution row soon, off the request's path."""
+    execution.drop_nul()  # bulk_create passes no ``save()``
     _writer()
     _pending.put(execution)
 

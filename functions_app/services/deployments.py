@@ -58,7 +58,7 @@ def receive(
     parts = len(storage.chunk_paths(deployment))
     if parts >= deployment.source_chunks_total:
         _assemble(deployment)
-        _queue_build(function, deployment, activate)
+        queue_build(function, deployment, activate)
         events.deployment_changed(deployment, "create", origin)
     else:
         deployment.source_chunks_uploaded = parts
@@ -126,7 +126,8 @@ def _assemble(deployment):
     deployment.mark_uploaded(str(target), target.stat().st_size)
 
 
-def _queue_build(function, deployment, activate):
+def queue_build(function, deployment, activate):
+    """Queue a deployment's build; one to activate takes that flag from the others."""
     if activate:
         function.deployments.exclude(pk=deployment.pk).filter(activate=True).update(activate=False)
     enqueue.build(deployment)

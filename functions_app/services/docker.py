@@ -3,6 +3,7 @@ module calls these functions and handles :class:`DockerError`; no SDK type leaks
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import docker
@@ -145,14 +146,15 @@ class Started:
 
 def check_bind_source(source):
     """Right before a container is created: the source must be its own real path (no link
-    anywhere on the way), not a link itself, and inside ``STORAGE_DIR`` or the API or egress
-    socket folder. Raises :class:`UnsafeMount`."""
+    anywhere on the way), not a link itself, and inside ``STORAGE_DIR``, the API or egress
+    socket folder, or a ``VCS_LOCAL_ROOTS`` folder. Raises :class:`UnsafeMount`."""
     roots = [
         os.path.realpath(folder)
         for folder in (
             settings.STORAGE_DIR,
             settings.API_SOCKET.parent,
             settings.EGRESS_SOCKET.parent,
+            *settings.VCS_LOCAL_ROOTS,  # git repositories of file:/// connections (git.py)
         )
     ]
     real = os.path.realpath(source)
@@ -301,12 +303,20 @@ def remove_container(name):
             raise _wrap(f"Removing container {name}", error) from error
 
 
-def exec_stream(name, command, user, stderr=True):
+def exec_stream(name, command, user, stderr=True, environment=None):
     """Run ``command`` in a running container. Returns ``(exec id, iterator of output
-    chunks)``; the iterator ends when the command exits or the container goes away."""
+    chunks)``; the iterator ends when the command exits or the container goes away.
+    ``environment`` is the command's own (not the container's: secrets given this way are not
+    in the container's configuration)."""
     try:
         exec_id = client().api.exec_create(
-            name, command, stdout=True, stderr=stderr, user=user, tty=False
+            name,
+            command,
+            stdout=True,
+            stderr=stderr,
+            user=user,
+            tty=False,
+            environment=environment,
         )["Id"]
         return exec_id, _guarded(client().api.exec_start(exec_id, stream=True), name)
     except (sdk_errors.DockerException, requests.RequestException) as error:
@@ -333,13 +343,22 @@ def _guarded(chunks, name):
         raise _wrap(f"Reading the output of {name}", error) from error
 
 
-def exec_exit_code(exec_id):
-    """The exit code of a finished command; None while it runs or when it was killed."""
-    try:
-        info = client().api.exec_inspect(exec_id)
-    except (sdk_errors.DockerException, requests.RequestException):
-        return None
-    return None if info.get("Running") else info.get("ExitCode")
+def exec_exit_code(exec_id, settle=10.0):
+    """The exit code of a command whose output has ended; None when it was killed (its
+    container removed) or still runs ``settle`` seconds later. Under load the engine reports
+    an exec as running for a moment after its output closed: that is waited out, not taken for
+    a failure (a build whose artifact copy was read that way failed "with exit code 0")."""
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            info = client().api.exec_inspect(exec_id)
+        except (sdk_errors.DockerException, requests.RequestException):
+            return None
+        if not info.get("Running"):
+            return info.get("ExitCode")
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
 
 
 def list_containers(labels):

@@ -4,6 +4,7 @@ from ..ids import format_datetime as dt
 from ..models import Deployment, Execution, Function, ProjectUser, Rule, Session, Variable
 from ..models.user import HASH_OPTIONS
 from ..runtimes import Runtime
+from .catalog import Template, repository
 from .specifications import Specification, is_enabled
 
 
@@ -73,6 +74,53 @@ def specification(spec: Specification):
         "cpus": spec.cpus,
         "enabled": is_enabled(spec),
         "slug": spec.slug,
+    }
+
+
+def jwt(token):
+    return {"jwt": token}
+
+
+def template_function(template: Template, runtimes):
+    """Appwrite's ``TemplateFunction``, with ``runtimes`` (the offered ones) as its list."""
+    repo = repository()
+    return {
+        "icon": template.icon,
+        "id": template.id,
+        "name": template.name,
+        "tagline": template.tagline,
+        "permissions": list(template.permissions),
+        "events": list(template.events),
+        "cron": template.cron,
+        "timeout": template.timeout,
+        "useCases": list(template.use_cases),
+        "runtimes": [
+            {
+                "name": rt.name,
+                "commands": rt.commands,
+                "entrypoint": rt.entrypoint,
+                "providerRootDirectory": rt.root,
+            }
+            for rt in runtimes
+        ],
+        "instructions": template.instructions,
+        "vcsProvider": repo.vcs_provider,
+        "providerRepositoryId": repo.repository,
+        "providerOwner": repo.owner,
+        "providerVersion": repo.version,
+        "variables": [
+            {
+                "name": var.name,
+                "description": var.description,
+                "value": var.value,
+                "secret": var.secret,
+                "placeholder": var.placeholder,
+                "required": var.required,
+                "type": var.type,
+            }
+            for var in template.variables
+        ],
+        "scopes": list(template.scopes),
     }
 
 

@@ -25,16 +25,23 @@ def mode(use):
 def for_container(use, deployment, name):
     """(binds, environment) for a container of ``use`` (``execution`` or ``build``); nothing at
     all when egress is off for that use."""
-    if mode(use) == "off":
-        return [], {}
-    folder = settings.EGRESS_SOCKET.parent
-    folder.mkdir(parents=True, exist_ok=True)
     age = (
         settings.COMPUTE_BUILD_TIMEOUT + BUILD_TOKEN_GRACE
         if use == "build"
         else EXECUTION_TOKEN_AGE
     )
-    token = keys.mint_egress_token(use, deployment, name, age)
+    identity = (deployment.project_id, deployment.function.uid, deployment.uid)
+    return for_identity(use, identity, name, age)
+
+
+def for_identity(use, identity, name, age):
+    """The same for a container named by ``identity`` = (project, function, deployment IDs),
+    whose token lives ``age`` seconds (a git repository check serves no deployment yet)."""
+    if mode(use) == "off":
+        return [], {}
+    folder = settings.EGRESS_SOCKET.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    token = keys.mint_egress_token_for(use, *identity, name, age)
     url = f"http://egress:{token}@127.0.0.1:{EGRESS_PORT}"
     env = {
         "OPEN_RUNTIMES_EGRESS_SOCKET": f"{EGRESS_DIR}/{settings.EGRESS_SOCKET.name}",

@@ -7,10 +7,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import runtimes
-from ..errors import AppwriteError, argument_invalid
+from ..errors import AppwriteError
 from ..ids import unique_id
 from ..models import Function
-from . import builder, cache, enqueue, events, executor, rules, scheduler, storage
+from . import builder, cache, enqueue, events, executor, rules, scheduler, storage, vcs
 from .specifications import DEFAULT_SLUG
 
 # Fields a PUT resets to these values when they are left out.
@@ -64,13 +64,26 @@ def check_runtime_available(runtime_id):
         )
 
 
-def check_vcs(fields):
-    if fields.get("installation_id"):
-        raise AppwriteError("installation_not_found")
-    if fields.get("provider_repository_id") and not fields.get("provider_branch"):
-        raise argument_invalid(
-            'When connecting to VCS (Version Control System), you need to provide "installationId" and "providerBranch".'
-        )
+# The VCS link's fields besides the repository (see ``_resolve_link``).
+LINK_FIELDS = (
+    "installation_id",
+    "provider_branch",
+    "provider_root_directory",
+    "provider_silent_mode",
+)
+
+
+def _resolve_link(function, fields):
+    """PUT semantics for the VCS link, with Appwrite's "an absent ``providerRepositoryId`` keeps
+    the link": without it the link stays as it is (each other VCS field too, unless given);
+    ``""`` unlinks (they all reset); a repository resets the VCS fields left out."""
+    repository = fields.get("provider_repository_id")
+    if repository is None:
+        fields["provider_repository_id"] = function.provider_repository_id
+    for name in LINK_FIELDS:
+        if fields.get(name) is None or repository == "":
+            keep = repository is None and fields.get(name) is None
+            fields[name] = getattr(function, name) if keep else DEFAULTS[name]
 
 
 def check_creation_limit(project):
@@ -86,7 +99,7 @@ def create_function(project, function_id, fields, origin=None):
     if function_id == "unique()":
         function_id = unique_id()
     check_runtime_available(fields["runtime"])
-    check_vcs(fields)
+    vcs.check_link(project, fields)
     try:
         with transaction.atomic():
             function = Function.objects.create(
@@ -97,18 +110,21 @@ def create_function(project, function_id, fields, origin=None):
         raise AppwriteError("function_already_exists") from None
     scheduler.refresh(function)
     events.function_changed(function, "create", origin)
+    vcs.deploy_if_relinked(function, ("", "", ""), origin)
     return function
 
 
 def update_function(function, fields, origin=None):
-    """PUT semantics: omitted optional fields reset to their defaults."""
-    check_vcs(fields)
+    """PUT semantics: omitted optional fields reset to their defaults (the VCS link is kept
+    unless ``providerRepositoryId`` is given). Linking, or changing the repository or the
+    branch, deploys the branch head once."""
+    _resolve_link(function, fields)
+    vcs.check_link(function.project, fields, current=function)
+    linked_before = vcs.link_of(function)
     if not fields.get("runtime"):
         fields["runtime"] = function.runtime
     if not fields.get("entrypoint"):
         fields["entrypoint"] = function.entrypoint
-    if fields.get("provider_repository_id") is None:
-        fields["provider_repository_id"] = function.provider_repository_id
     values = {**DEFAULTS, **fields}
     values["live"] = all(getattr(function, name) == values[name] for name in LIVE_FIELDS)
     if values["specification"] != function.specification:
@@ -118,6 +134,7 @@ def update_function(function, fields, origin=None):
     function.save()
     scheduler.refresh(function)
     events.function_changed(function, "update", origin)
+    vcs.deploy_if_relinked(function, linked_before, origin)
     return function
 
 

@@ -51,6 +51,15 @@ TASKS = {
 }
 
 
+def version():
+    return {"version": VERSION}
+
+
+def antivirus():
+    """HealthAntivirus: there is no antivirus here."""
+    return {"version": "", "status": "disabled"}
+
+
 def status(name="", ping=0):
     return {"name": name, "ping": ping, "status": "pass"}
 

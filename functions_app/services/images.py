@@ -419,6 +419,11 @@ def ensure_all(force=False, runtime_ids=None, log=None, jobs=1):
     return results
 
 
+def prune(runtime, log=None):
+    """Remove an image's superseded tags (see ``_prune``); for images outside the registry."""
+    _prune(runtime, log)
+
+
 def _prune(runtime, log):
     """Remove this runtime's superseded image tags (a tag still used by a container stays)."""
     repository = runtime.image.rsplit(":", 1)[0]

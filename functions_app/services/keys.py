@@ -95,12 +95,19 @@ def mint_user_jwt(user_id, project_id, max_age, session_id=None):
 
 def mint_egress_token(use, deployment, container, max_age):
     """The egress proxy's credential for one container (an execution or a build container)."""
+    return mint_egress_token_for(
+        use, deployment.project_id, deployment.function.uid, deployment.uid, container, max_age
+    )
+
+
+def mint_egress_token_for(use, project_id, function_id, deployment_id, container, max_age):
+    """The same for a container that serves no deployment yet (a git repository check)."""
     payload = {
         "kind": EGRESS,
         "use": use,
-        "projectId": deployment.project_id,
-        "functionId": deployment.function.uid,
-        "deploymentId": deployment.uid,
+        "projectId": project_id,
+        "functionId": function_id,
+        "deploymentId": deployment_id,
         "container": container,
     }
     return encode_jwt(payload, max_age)

@@ -7,6 +7,7 @@ from datetime import UTC
 from django.utils.dateparse import parse_datetime
 
 from ..api import params as p
+from ..api.fields import FUNCTION_ID
 from ..errors import AppwriteError, param_invalid
 from ..services.callers import KEY_SCOPES
 
@@ -60,8 +61,7 @@ def posted_values(post):
 
 def function_id(post):
     """The ID field, checked as the API checks ``functionId``; empty means ``ID.unique()``."""
-    data = {"functionId": post.get("functionId", "").strip() or "unique()"}
-    return p.get(data, "functionId", p.CustomId(), required=True)
+    return FUNCTION_ID.read({"functionId": post.get("functionId", "").strip() or "unique()"})
 
 
 # -- executions -----------------------------------------------------------------------------
@@ -146,3 +146,63 @@ def parse_expire(value):
 def message(error):
     """The text shown next to a form for a rejected submission."""
     return error.message if isinstance(error, AppwriteError) else str(error)
+
+
+# -- templates and git ------------------------------------------------------------------------
+
+
+def template_values(post, template):
+    """The values typed for a template's variables, checked as ``createVariable`` checks them."""
+    values = {}
+    for variable in template.variables:
+        data = {"value": post.get(f"var-{variable.name}", "")}
+        values[variable.name] = p.get(data, "value", p.Text(8192, 0), default="")
+    return values
+
+
+def installation_fields(post, creating):
+    """A git connection's form, as ``services.installations`` takes it (and checks it). On
+    edit, an empty secret field keeps the stored one unless its "remove" box is checked."""
+    fields = {
+        "name": post.get("name", ""),
+        "base_url": post.get("url", ""),
+        "provider": post.get("provider", "git"),
+        "username": post.get("username", ""),
+        "ssh_known_hosts": post.get("knownHosts", ""),
+    }
+    for field, name in (
+        ("token", "token"),
+        ("ssh_key", "sshKey"),
+        ("webhook_secret", "webhookSecret"),
+    ):
+        value = post.get(name, "")
+        if creating:
+            fields[field] = value
+        elif value or checked(post, f"remove-{name}"):
+            fields[field] = "" if checked(post, f"remove-{name}") else value
+    return fields
+
+
+def link_data(post, function_document):
+    """The function's update body (every field as it is) with the Git section's link fields;
+    ``disconnect`` unlinks."""
+    data = dict(function_document)
+    if "disconnect" in post:
+        data["providerRepositoryId"] = ""
+        return data
+    data.update(
+        installationId=post.get("installationId", ""),
+        providerRepositoryId=post.get("providerRepositoryId", "").strip(),
+        providerBranch=post.get("providerBranch", "").strip(),
+        providerRootDirectory=post.get("providerRootDirectory", "").strip(),
+        providerSilentMode=checked(post, "providerSilentMode"),
+    )
+    return data
+
+
+def git_deployment_data(post):
+    return {
+        "type": post.get("type", "branch"),
+        "reference": post.get("reference", "").strip(),
+        "activate": checked(post, "activate"),
+    }

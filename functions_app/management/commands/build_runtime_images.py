@@ -1,7 +1,8 @@
 """``python manage.py build_runtime_images [--force] [--all] [--jobs N] [RUNTIME_ID ...]``: build
 the runtime images that are missing (debootstrap base, then the runtime folder's Dockerfile)
 and print how long each step took. Without ids it builds ``RUNTIME_IMAGES_PREBUILT``; any other
-runtime's image is built by a worker on its first deployment."""
+runtime's image is built by a worker on its first deployment. The git source image (git
+deployments, ``services/git.py``) is always built too."""
 
 import time
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from functions_app import runtimes
-from functions_app.services import images
+from functions_app.services import git, images
 from functions_app.services.docker import DockerError
 
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
                 log=self.stdout.write,
                 jobs=max(1, options["jobs"]),
             )
+            results.append(git.ensure_image(log=self.stdout.write, force=options["force"]))
         except (DockerError, images.ImageBuildError) as error:
             raise CommandError(str(error)) from error
         for result in results:

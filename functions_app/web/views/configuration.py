@@ -16,6 +16,7 @@ from .. import forms
 from ..access import function_view, origin
 from ..tabs import function_page
 from .functions import choices
+from .git import section
 
 
 def next_runs(expression):
@@ -41,6 +42,7 @@ def tab(request, function, values, status=200, error=None, **extra):
         "limits": capacity.limits(function),
         **extra,
     }
+    context["git"] = section(function)
     context.update(choices(values["runtime"]))
     return function_page(request, function, "settings", context, status=status)
 

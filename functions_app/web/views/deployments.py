@@ -94,8 +94,10 @@ def log_tail(logs, since):
 
 
 def upload_params(request):
-    """Empty override fields mean "use the function's entrypoint and commands"."""
-    return {k: v for k, v in request.POST.items() if v != "" or k == "activate"}
+    """The form and its file, as the API reads them. Empty override fields mean "use the
+    function's entrypoint and commands"."""
+    fields = {k: v for k, v in request.POST.items() if v != "" or k == "activate"}
+    return fields | request.FILES.dict()
 
 
 @require_POST
@@ -111,7 +113,7 @@ def deployment_upload(request, function):
 
 
 def receive(request, function):
-    code, activate, entrypoint, commands = upload_fields(request, upload_params(request), function)
+    code, activate, entrypoint, commands = upload_fields(upload_params(request), function)
     chunk = service.parse_content_range(request.headers.get("Content-Range"), code.read())
     upload_id = request.headers.get("X-Appwrite-ID", "")
     return service.receive(

@@ -1,6 +1,8 @@
 """The project's users: list and search, create, block or unblock, delete (the Users API's
 services, so the console and the API follow one set of rules)."""
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -8,8 +10,7 @@ from django.shortcuts import redirect
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from ...api import params as p
-from ...api.fields import user_fields
+from ...api.fields import USER_ID, user_fields
 from ...errors import AppwriteError
 from ...services import users as service
 from ..access import origin, page, project_view
@@ -38,7 +39,7 @@ def render_list(request, project, status=200, **extra):
 def create(request, project):
     data = {key: value for key, value in request.POST.items() if value}
     try:
-        user_id = p.get(data, "userId", p.CustomId(), default="unique()")
+        user_id = replace(USER_ID, required=False, default="unique()").read(data)
         user = service.create_user(project, user_id, user_fields(data), origin(request))
     except AppwriteError as error:
         return render_list(request, project, 400, error=error.message, values=request.POST)

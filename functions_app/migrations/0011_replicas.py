@@ -16,7 +16,7 @@ def first_version(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("functions_app", "0008_rules_api"),
+        ("functions_app", "0010_text_columns"),
     ]
 
     operations = [
