@@ -32,6 +32,7 @@ from . import (
     containers,
     docker,
     egress,
+    images,
     runtime_socket,
     runtime_state,
     specifications,
@@ -299,10 +300,15 @@ def _wait_ready(runtime, deadline):
     raise ColdStartError("Cold start timeout exceeded while starting the server.")
 
 
-def container_spec(function, deployment, name):
+def container_spec(function, deployment, name, build_image=True):
     runtime = runtimes.get(function.runtime)
     if runtime is None:
         raise ColdStartError(f'Runtime "{function.runtime}" is not supported')
+    try:
+        if build_image:
+            images.ensure_present(runtime)  # a node that lacks the image builds it on first use
+    except images.ImageBuildError as exc:
+        raise ColdStartError(f"The runtime image could not be built on this node: {exc}") from exc
     spec = specifications.get(function.specification) or specifications.get(
         specifications.DEFAULT_SLUG
     )
@@ -340,6 +346,18 @@ def container_spec(function, deployment, name):
     )
     made.labels[CONFIG_LABEL] = config_hash(made)
     return made
+
+
+def current_config(function, deployment):
+    """The configuration label a container of the deployment gets now (None when it cannot be
+    made): one whose label differs was made before a change of variables or limits, maybe on
+    another node's request, and must be replaced."""
+    try:
+        return container_spec(function, deployment, base_name(deployment), False).labels[
+            CONFIG_LABEL
+        ]
+    except ColdStartError:
+        return None
 
 
 def config_hash(spec):
