@@ -42,6 +42,10 @@ ON_SERVERS = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql
 pytestmark = [
     pytest.mark.docker,
     pytest.mark.nodes,
+    # The tests only read rows (READ COMMITTED: each query sees the nodes' commits); the mark
+    # makes pytest-django create the test database, and a rollback after each test changes
+    # nothing of the module's setup.
+    pytest.mark.django_db,
     pytest.mark.skipif(
         not ON_SERVERS, reason="nodes share a database server and Redis (bin/test's second leg)"
     ),
