@@ -46,11 +46,12 @@ class SecondEngine:
     and removed (with every container and image it holds) by :meth:`stop`."""
 
     def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="fn-engine-", dir="/tmp"))
+        self.root = Path(tempfile.mkdtemp(prefix="fn-engine-", dir="/tmp"))  # short socket paths
         self.host = f"unix://{self.root}/docker.sock"
         self.process = None
 
     def start(self, timeout=90):
+        """Start the engine (call :meth:`stop` in any case: it also removes the folder)."""
         log = open(self.root / "dockerd.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             [

@@ -88,7 +88,6 @@ def nodes(django_db_setup, django_db_blocker, qcluster):
     """Node A (this machine's engine) and node B (a second engine with only the runtime's
     base image: B builds the runtime image itself on first use), and project ``nodes``."""
     qcluster.stop()  # the tests' own cluster would take the nodes' tasks
-    engine_b = SecondEngine()
     env = dict(
         os.environ,
         STORAGE_DIR=str(django_settings.STORAGE_DIR),
@@ -98,12 +97,13 @@ def nodes(django_db_setup, django_db_blocker, qcluster):
         **NODE_SETTINGS,
     )
     env.pop("API_SOCKET", None), env.pop("EGRESS_SOCKET", None), env.pop("NODE_DIR", None)
-    node_a = NodeProcesses("node-a", django_settings.DOCKER_HOST, env)
-    node_b = NodeProcesses("node-b", engine_b.host, env)
     with django_db_blocker.unblock():
         purge_broker()
         project = Project.objects.create(id="nodes", name="Nodes")
         key = ApiKey.issue(project, "Nodes", KEY_SCOPES)[1]
+    engine_b = SecondEngine()
+    node_a = NodeProcesses("node-a", django_settings.DOCKER_HOST, env)
+    node_b = NodeProcesses("node-b", engine_b.host, env)
     try:
         engine_b.start()
         base = images.base_image(runtimes.get(RUNTIME))
