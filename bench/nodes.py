@@ -91,12 +91,12 @@ def drain(node, env, key):
     node.start_cluster()
     code = (
         "import time\nfrom functions_app.models import Execution\n"
-        "q = Execution.objects.filter(function__uid=%r, trigger='http', status__in=('waiting','processing'))\n"
+        f"q = Execution.objects.filter(function__uid={FUNCTION!r}, trigger='http', status__in=('waiting','processing'))\n"
         "while q.exists():\n    time.sleep(0.05)\n"
-        "done = Execution.objects.filter(uid__in=%r)\n"
+        f"done = Execution.objects.filter(uid__in={ids!r})\n"
         "times = sorted(done.values_list('updated_at', flat=True))\n"
         "print((times[-1] - times[0]).total_seconds(), done.filter(status='completed').count())\n"
-    ) % (FUNCTION, ids)
+    )
     seconds, completed = manage(env, "shell", "-c", code).split()
     return (len(ids) - 1) / float(seconds), int(completed)
 
@@ -142,7 +142,9 @@ def main():
         redis_rate = drain(a, env, key)
         a.stop()
         orm_env = {k: v for k, v in env.items() if k != "REDIS_URL"}
-        a_orm = Node("node-a", os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"), orm_env, 40)
+        a_orm = Node(
+            "node-a", os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"), orm_env, 40
+        )
         nodes.append(a_orm)
         a_orm.start_web(workers=2)
         orm_rate = drain(a_orm, orm_env, key)
@@ -163,7 +165,7 @@ def report(one, two, redis_rate, orm_rate):
     best_one = max(rate for rate, _ in one)
     best_two = max(rate for rate, _ in two)
     errors = sum(e for _, e in one + two)
-    print(f"| measurement | result | ratio |\n| --- | --- | --- |")
+    print("| measurement | result | ratio |\n| --- | --- | --- |")
     print(
         f"| sync throughput, 1 node ({CLIENTS} clients, {SECONDS:g} s, best of {ROUNDS}) "
         f"| {best_one:.0f}/s | 1.00 |"
