@@ -8,15 +8,19 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from functions_app.models import ConfigVersion, Deployment, Execution, Node
+from functions_app.models import ConfigVersion, Deployment, Execution, Function, Node, Variable
 from functions_app.services import (
     builder,
     containers,
+    docker,
     enqueue,
     executions,
     images,
     maintenance,
     nodes,
+    reaper,
+    replicas,
+    runtime_state,
     workers,
 )
 
@@ -127,3 +131,30 @@ def test_an_image_seen_lately_is_not_looked_up_again(monkeypatch):
     images.ensure_present(runtime)
     images.ensure_present(runtime)
     assert looked == [runtime]
+
+
+def test_a_container_made_before_a_settings_change_goes_on_its_own_node(
+    function,  # noqa: F811
+    engine,  # noqa: F811
+    monkeypatch,
+    settings,
+    tmp_path,
+):
+    """Variables set through another node reach this node's containers: their settings label
+    no longer matches the database's, and this node's reaper removes them."""
+    settings.NODE_DIR = tmp_path
+    monkeypatch.setattr(docker, "container_running", lambda name: True)
+    deployment = make_deployment(function, status="ready")
+    Function.objects.filter(pk=function.pk).update(deployment_uid=deployment.uid)
+    function.refresh_from_db()
+    name = replicas.replica_name(deployment, 0)
+    made = replicas.settings_hash(function, deployment)
+    engine.containers = {
+        name: containers.labels(deployment, "runtime") | {replicas.SETTINGS_LABEL: made}
+    }
+    runtime_state.folder().mkdir(parents=True)
+    runtime_state.path(name).touch()  # just used: not idle
+    assert reaper.reap() == []
+    Variable.objects.create(project=function.project, function=function, uid="v", key="K")
+    assert reaper.reap() == [name]
+    assert engine.removed == [name]

@@ -59,15 +59,15 @@ def _reapable(container, active, now):
     return idle > limit or not docker.container_running(container["name"])
 
 
-def _stale(container, active, configs):
-    """A running replica made with another configuration than its deployment's now."""
+def _stale(container, active, wanted):
+    """A container made before its function's settings changed (on any node)."""
     labels = container["labels"]
     key = (labels.get("functions.project"), labels.get("functions.deployment"))
-    if key not in configs:
+    if key not in wanted:
         deployment = Deployment.objects.filter(function=active[key], uid=key[1]).first()
-        configs[key] = deployment and replicas.current_config(active[key], deployment)
-    wanted = configs[key]
-    return wanted is not None and labels.get(replicas.CONFIG_LABEL) != wanted
+        wanted[key] = deployment and replicas.settings_hash(active[key], deployment)
+    made = labels.get(replicas.SETTINGS_LABEL)
+    return bool(made and wanted[key] and made != wanted[key])
 
 
 def keep_warm():

@@ -46,6 +46,7 @@ LOGS_DIR = "/mnt/logs"
 READY_POLL = 0.002
 STANDBY = "standby"
 CONFIG_LABEL = "functions.config"
+SETTINGS_LABEL = "functions.settings"
 UNHASHED = {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"}  # hold a per-container token
 BACKGROUND_START = 30  # seconds a replica started in the background may take at least
 
@@ -300,13 +301,12 @@ def _wait_ready(runtime, deadline):
     raise ColdStartError("Cold start timeout exceeded while starting the server.")
 
 
-def container_spec(function, deployment, name, build_image=True):
+def container_spec(function, deployment, name):
     runtime = runtimes.get(function.runtime)
     if runtime is None:
         raise ColdStartError(f'Runtime "{function.runtime}" is not supported')
     try:
-        if build_image:
-            images.ensure_present(runtime)  # a node that lacks the image builds it on first use
+        images.ensure_present(runtime)  # a node that lacks the image builds it on first use
     except images.ImageBuildError as exc:
         raise ColdStartError(f"The runtime image could not be built on this node: {exc}") from exc
     spec = specifications.get(function.specification) or specifications.get(
@@ -345,19 +345,20 @@ def container_spec(function, deployment, name, build_image=True):
         **containers.limits(spec),
     )
     made.labels[CONFIG_LABEL] = config_hash(made)
+    made.labels[SETTINGS_LABEL] = settings_hash(function, deployment)
     return made
 
 
-def current_config(function, deployment):
-    """The configuration label a container of the deployment gets now (None when it cannot be
-    made): one whose label differs was made before a change of variables or limits, maybe on
-    another node's request, and must be replaced."""
-    try:
-        return container_spec(function, deployment, base_name(deployment), False).labels[
-            CONFIG_LABEL
-        ]
-    except ColdStartError:
-        return None
+def settings_hash(function, deployment):
+    """What the function's settings (its variables, the project's, its specification) give a
+    container of the deployment, from the database alone: the same on every node, so that a
+    node's maintenance can tell its containers made before a change made through another."""
+    spec = specifications.get(function.specification) or specifications.get(
+        specifications.DEFAULT_SLUG
+    )
+    env = sorted(container_environment(function, deployment, spec).items())
+    parts = [env, spec.cpus, spec.memory, deployment.entrypoint]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def config_hash(spec):
