@@ -90,8 +90,10 @@ def test_maintenance_fails_the_work_of_a_silent_node(function, engine, settings,
     Node.beat("other")
     silence("other", TIMEOUT + 1)
     make_execution(function, uid="theirs", status="processing", worker="other:12:34")
+    parked = make_execution(function, uid="parked", status="waiting", parked=True)
     report = maintenance.run()
     assert report["nodes_down"] == ["other"] and report["executions_failed"] == ["theirs"]
+    assert report["unparked"] == 1 and ("execution", parked.pk) in queued  # not lost
 
 
 def test_containers_carry_their_node_and_each_node_lists_only_its_own(function, settings):  # noqa: F811
