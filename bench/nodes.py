@@ -49,12 +49,12 @@ def manage(env, *args):
     return result.stdout.strip()
 
 
-def image_tags():
+def image_tags(env):
     code = (
         "from functions_app import runtimes\nfrom functions_app.services import images\n"
         f"r = runtimes.get({RUNTIME!r})\nprint(r.image)\nprint(images.base_image(r))\n"
     )
-    return manage(dict(os.environ, STORAGE_DIR=tempfile.gettempdir()), "shell", "-c", code).split()
+    return manage(env, "shell", "--no-imports", "-c", code).split()
 
 
 def throughput(apis):
@@ -97,7 +97,7 @@ def drain(node, env, key):
         "times = sorted(done.values_list('updated_at', flat=True))\n"
         "print((times[-1] - times[0]).total_seconds(), done.filter(status='completed').count())\n"
     )
-    seconds, completed = manage(env, "shell", "-c", code).split()
+    seconds, completed = manage(env, "shell", "--no-imports", "-c", code).split()
     return (len(ids) - 1) / float(seconds), int(completed)
 
 
@@ -121,7 +121,7 @@ def main():
         manage(env, "createproject", PROJECT, "Bench")
         key = manage(env, "createapikey", "--project", PROJECT).splitlines()[-1]
         engine.start()
-        for tag in image_tags():
+        for tag in image_tags(env):
             engine.copy_image(tag, os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"))
         log("second engine up, python-3.11 copied")
         a = Node("node-a", os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"), env, 40)
