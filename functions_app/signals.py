@@ -5,10 +5,12 @@ migrate (each node's ``manage.py node`` now runs the ticker and its own maintena
 from django.core.signals import request_finished, request_started
 from django.db.models.signals import post_delete, post_migrate, post_save
 
-from .models import ApiKey, ConfigVersion, Deployment, Function, Project, Rule
+from .models import ApiKey, ConfigVersion, Deployment, Function, Project, Rule, Variable
 from .services import cache
 
-CACHED_MODELS = (ApiKey, Project, Function, Deployment, Rule)
+# What requests cache, and variables: nothing caches them, but each node's maintenance reads the
+# version to replace its warm containers promptly when they change (services/maintenance.py).
+CACHED_MODELS = (ApiKey, Project, Function, Deployment, Rule, Variable)
 # Function columns no cached lookup relies on: saving only these leaves the version alone
 # (the scheduler moves them every minute for each cron function).
 UNCACHED_FUNCTION_FIELDS = {

@@ -1,7 +1,8 @@
 """What each node's worker cluster does on its own (``manage.py node``), besides running
 tasks: maintenance every ``COMPUTE_MAINTENANCE_INTERVAL`` seconds, the cron ticker every
 minute, and a prompt reap whenever the configuration version moves (a function deleted or
-changed, a deployment replaced: its containers on every node go within a heartbeat)."""
+changed, a deployment replaced, a variable set: its containers on every node go within a
+second, once no call is in flight on them)."""
 
 import logging
 import threading
