@@ -19,7 +19,7 @@ from functions_app import tasks
 from functions_app.models import ApiKey, Deployment, Execution, Function
 from functions_app.services import capacity, containers, docker, executor, functions, replicas
 
-from .conftest import make_client
+from .conftest import database_url_of_tests, make_client
 from .deploy import deploy_echo, upload, wait_deployment, wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("engine")]
@@ -253,10 +253,8 @@ def second_process(live_server):
         os.environ,
         STORAGE_DIR=str(django_settings.STORAGE_DIR),
         SECRET_KEY=django_settings.SECRET_KEY,
+        DATABASE_URL=database_url_of_tests(),  # on PostgreSQL too: pytest-django's database
     )
-    database = django_settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
     process = subprocess.Popen(
         [
             str(root / ".venv/bin/gunicorn"),
