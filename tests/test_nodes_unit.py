@@ -2,7 +2,7 @@
 its waiting work queued again once, containers labelled with their node, and the node's clock
 of periodic jobs. tests/test_nodes.py runs two real nodes."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -105,16 +105,21 @@ def test_containers_carry_their_node_and_each_node_lists_only_its_own(function, 
     assert not containers.mine("runtime").items() <= labels.items()
 
 
-def test_the_node_clock_ticks_each_minute_reaps_on_changes_and_maintains(db, settings):
+def test_the_node_clock_reaps_on_changes_and_maintains_on_time(db, settings):
     settings.COMPUTE_MAINTENANCE_INTERVAL = 60
-    minute = timezone.now().replace(second=0, microsecond=0)
-    clock = maintenance.Clock(1000.0, minute)
-    assert clock.due(1001.0, minute) == []
-    assert [name for name, _ in clock.due(1002.0, minute + timedelta(minutes=1))] == ["tick"]
+    clock = maintenance.Clock(1000.0)
+    assert clock.due(1001.0) == []
     ConfigVersion.bump()
-    assert [name for name, _ in clock.due(1003.0, minute + timedelta(minutes=1))] == ["prompt"]
-    assert [name for name, _ in clock.due(1060.0, minute + timedelta(minutes=1))] == ["maintenance"]
-    assert clock.due(1061.0, minute + timedelta(minutes=1)) == []
+    assert [name for name, _ in clock.due(1003.0)] == ["prompt"]
+    assert [name for name, _ in clock.due(1060.0)] == ["maintenance"]
+    assert clock.due(1061.0) == []
+
+
+def test_the_ticker_wakes_just_after_each_minute_starts():
+    moment = datetime(2026, 1, 1, 10, 0, 59, 500000, tzinfo=UTC)
+    assert maintenance.seconds_to_next_minute(moment) == pytest.approx(0.5 + maintenance.TICK_DELAY)
+    start = moment.replace(second=0, microsecond=0)
+    assert maintenance.seconds_to_next_minute(start) == pytest.approx(60 + maintenance.TICK_DELAY)
 
 
 def test_a_failing_job_is_logged_and_the_node_goes_on(caplog):

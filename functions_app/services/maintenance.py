@@ -49,19 +49,15 @@ def prompt():
 
 
 class Clock:
-    """When each periodic job of the node is due (monotonic seconds and UTC minutes)."""
+    """When the node's maintenance jobs are due (monotonic seconds)."""
 
-    def __init__(self, now, minute):
+    def __init__(self, now):
         self.maintenance_at = now + settings.COMPUTE_MAINTENANCE_INTERVAL
-        self.minute = minute
         self.version = ConfigVersion.current()
 
-    def due(self, now, minute):
+    def due(self, now):
         """The jobs due now, in order; each is marked done as it is returned."""
         jobs = []
-        if minute != self.minute:
-            self.minute = minute
-            jobs.append(("tick", scheduler.tick))
         version = ConfigVersion.current()
         if version != self.version:
             self.version = version
@@ -81,28 +77,26 @@ def run_job(name, job):
         return None
 
 
+LOOP = 0.5  # seconds between looks at the clock and the configuration version
+
+
 def serve(alive):
-    """The node's side of its cluster, until ``alive()`` turns false: a heartbeat thread
-    (never held up by a long job) and the periodic jobs in this thread."""
+    """The node's side of its cluster, until ``alive()`` turns false: the heartbeat and the
+    cron ticker in threads of their own (never held up by a long job: a keep-warm start may
+    take a function's timeout), maintenance in this thread."""
     stop = threading.Event()
     beat_once(started=True)
-    threading.Thread(target=_heartbeat, args=(stop,), name="node-heartbeat", daemon=True).start()
-    clock = Clock(time.monotonic(), _minute())
+    for target in (_heartbeat, _ticker):
+        threading.Thread(target=target, args=(stop,), name=target.__name__, daemon=True).start()
+    clock = Clock(time.monotonic())
     try:
         while alive():
             close_old_connections()
-            for name, job in clock.due(time.monotonic(), _minute()):
+            for name, job in clock.due(time.monotonic()):
                 run_job(name, job)
             time.sleep(LOOP)
     finally:
         stop.set()
-
-
-LOOP = 0.5  # seconds between looks at the clock and the configuration version
-
-
-def _minute():
-    return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
 def _heartbeat(stop):
@@ -114,3 +108,19 @@ def _heartbeat(stop):
 def beat_once(started=False):
     close_old_connections()
     run_job("heartbeat", lambda: nodes.beat(started))
+
+
+def _ticker(stop):
+    """At each minute (just after it starts): due cron schedules and delayed executions."""
+    while not stop.wait(seconds_to_next_minute()):
+        close_old_connections()
+        run_job("tick", scheduler.tick)
+    connection.close()
+
+
+def seconds_to_next_minute(now=None):
+    now = now or datetime.now(UTC)
+    return 60 - now.second - now.microsecond / 1e6 + TICK_DELAY
+
+
+TICK_DELAY = 0.05  # past the minute's start, so that the tick's clock reads the new minute

@@ -2,7 +2,7 @@
 ``FUNCTIONS_REPLICA_IDLE`` seconds, the first replica after ``COMPUTE_INACTIVE_THRESHOLD``
 (never for a function that keeps one warm, which gets one started when it has none), and
 containers of deployments no longer active, or made before their function's variables or
-limits changed (on whichever node the change was made), go at once. A container a process is calling or
+limits changed (through whichever node), go at once. A container a process is calling or
 cold-starting is never touched: its state-file lock is taken without waiting, or it is
 skipped."""
 
