@@ -161,7 +161,7 @@ def test_a_deployment_built_through_node_a_runs_on_node_b(nodes):
     dep = deploy(functions_a, "hello")
     assert Deployment.objects.get(uid=dep.id).worker.startswith("node-a:")
     deploy(functions_a, "counter")
-    functions_a.update("hello", "hello", schedule="* * * * *")
+    functions_a.update("hello", "hello", schedule="* * * * *", timeout=300)  # PUT: all fields
     nodes.cron_since["at"] = datetime.now(UTC)
     image = runtimes.get(RUNTIME).image
     assert not nodes.engine_b.has_image(image)
