@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -59,8 +60,6 @@ def image_tags(env):
 
 def throughput(apis):
     """Executions per second of ``CLIENTS`` threads, spread over the nodes' endpoints."""
-    from concurrent.futures import ThreadPoolExecutor
-
     deadline = time.perf_counter() + SECONDS
 
     def client(index):
