@@ -104,6 +104,7 @@ def main():
         env = dict(
             os.environ,
             STORAGE_DIR=storage,
+            NODE_DIR=storage,  # the proxy's socket in <storage>/egress
             EGRESS_INTERNAL_HOSTS=f"127.0.0.1:{port}",
             EGRESS_PORTS=str(port),
         )

@@ -2,6 +2,7 @@
 works on a fresh checkout; the README lists them all."""
 
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -100,6 +101,27 @@ _default_storage = (
 )
 STORAGE_DIR = Path(env("STORAGE_DIR", str(_default_storage))).resolve()
 STORAGE_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_node_id(name):
+    """This node's name (default the host name): letters, digits, ``.``, ``_`` and ``-``, as
+    it names a folder and goes into container labels and worker identities."""
+    value = env(name, "").strip() or socket.gethostname()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", value):
+        raise ImproperlyConfigured(
+            f"{name} must be 1-63 letters, digits, '.', '_' or '-' (not first), not {value!r}."
+        )
+    return value
+
+
+# This machine's name among the nodes sharing the database (recorded with the work it runs and
+# the containers it starts), and its own folder: what must never be shared between nodes (the
+# runtime state files, capacity slots and their locks, the API and egress sockets, the image
+# build locks). STORAGE_DIR is what nodes share (sources, build outputs, the runtime-build
+# cache); NODE_DIR should be on a local disk (the default, under STORAGE_DIR, is for one node).
+NODE_ID = env_node_id("NODE_ID")
+NODE_DIR = Path(env("NODE_DIR", str(STORAGE_DIR / "nodes" / NODE_ID))).resolve()
+NODE_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _secret_key():
@@ -267,8 +289,15 @@ COMPUTE_BUILD_SCRATCH_SIZE = env_number("COMPUTE_BUILD_SCRATCH_SIZE", 2048, mini
 COMPUTE_BUILD_MEMORY = env_number(
     "COMPUTE_BUILD_MEMORY", 2048, minimum=1
 )  # least memory a build gets
-# This machine's name among the nodes sharing the database (recorded with the work it runs).
-NODE_ID = env("NODE_ID", "") or socket.gethostname()
+# Each node's worker cluster (manage.py node) records a heartbeat this often; a node silent for
+# NODE_HEARTBEAT_TIMEOUT seconds is taken for dead: another node's maintenance fails its builds
+# and executions in flight and queues its waiting work again.
+NODE_HEARTBEAT_INTERVAL = env_number("NODE_HEARTBEAT_INTERVAL", 10.0, float, minimum=0.5)
+NODE_HEARTBEAT_TIMEOUT = env_number("NODE_HEARTBEAT_TIMEOUT", 60.0, float, minimum=1)
+if NODE_HEARTBEAT_TIMEOUT < 2 * NODE_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured(
+        "NODE_HEARTBEAT_TIMEOUT must be at least twice NODE_HEARTBEAT_INTERVAL."
+    )
 FUNCTIONS_CREATION_ABUSE_LIMIT = env_number("FUNCTIONS_CREATION_ABUSE_LIMIT", 0)
 # Fair use. Event-triggered executions one originating action may cause, across its whole chain.
 FUNCTIONS_EVENT_BUDGET = env_number("FUNCTIONS_EVENT_BUDGET", 100)
@@ -326,10 +355,10 @@ CONSOLE_HOSTNAMES = env_hostnames("CONSOLE_HOSTNAMES")
 DOCKER_HOST = env("DOCKER_HOST", "unix:///var/run/docker.sock")
 # The API also listens here (bin/run binds gunicorn to it); execution containers, which have no
 # network, reach it through a loopback bridge in the runtime at 127.0.0.1:3080.
-API_SOCKET = Path(env("API_SOCKET", str(STORAGE_DIR / "api" / "api.sock")))
+API_SOCKET = Path(env("API_SOCKET", str(NODE_DIR / "api" / "api.sock")))
 # Outbound network: containers have none; they reach the egress proxy (manage.py egress_proxy,
 # started by bin/run) at 127.0.0.1:3128 through a loopback bridge to this Unix socket.
-EGRESS_SOCKET = Path(env("EGRESS_SOCKET", str(STORAGE_DIR / "egress" / "egress.sock")))
+EGRESS_SOCKET = Path(env("EGRESS_SOCKET", str(NODE_DIR / "egress" / "egress.sock")))
 EGRESS_MODES = ("off", "public", "allowlist")
 EGRESS_EXECUTIONS = env_choice("EGRESS_EXECUTIONS", "public", EGRESS_MODES)
 EGRESS_BUILDS = env_choice("EGRESS_BUILDS", "public", EGRESS_MODES)
@@ -358,15 +387,18 @@ def env_git_url(name, default):
 
 
 def env_folders(name):
-    """Absolute folders, comma-separated; none of them may hold (or lie in) STORAGE_DIR, whose
-    files containers must never see."""
+    """Absolute folders, comma-separated; none of them may hold (or lie in) STORAGE_DIR or
+    NODE_DIR, whose files containers must never see."""
     folders = []
     for item in env_list(name):
         if not item.startswith("/"):
             raise ImproperlyConfigured(f"{name} must be absolute folders, not {item!r}.")
         folder = Path(os.path.realpath(item))
-        if folder == STORAGE_DIR or STORAGE_DIR in folder.parents or folder in STORAGE_DIR.parents:
-            raise ImproperlyConfigured(f"{name} must not hold or lie in STORAGE_DIR: {item!r}.")
+        for private in (STORAGE_DIR, NODE_DIR):
+            if folder == private or private in folder.parents or folder in private.parents:
+                raise ImproperlyConfigured(
+                    f"{name} must not hold or lie in STORAGE_DIR or NODE_DIR: {item!r}."
+                )
         folders.append(folder)
     return folders
 

@@ -1,14 +1,16 @@
-"""The periodic tasks exist after every migrate; the configuration version moves with every
-change to what requests cache (see ``services/cache.py``)."""
+"""The configuration version moves with every change to what requests cache (see
+``services/cache.py``); the periodic django-q2 schedules of earlier versions go after a
+migrate (each node's ``manage.py node`` now runs the ticker and its own maintenance)."""
 
-from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db.models.signals import post_delete, post_migrate, post_save
 
-from .models import ApiKey, ConfigVersion, Deployment, Function, Project, Rule
+from .models import ApiKey, ConfigVersion, Deployment, Function, Project, Rule, Variable
 from .services import cache
 
-CACHED_MODELS = (ApiKey, Project, Function, Deployment, Rule)
+# What requests cache, and variables: nothing caches them, but each node's maintenance reads the
+# version to replace its warm containers promptly when they change (services/maintenance.py).
+CACHED_MODELS = (ApiKey, Project, Function, Deployment, Rule, Variable)
 # Function columns no cached lookup relies on: saving only these leaves the version alone
 # (the scheduler moves them every minute for each cron function).
 UNCACHED_FUNCTION_FIELDS = {
@@ -22,28 +24,14 @@ UNCACHED_FUNCTION_FIELDS = {
 }
 
 
-def ensure_schedules(sender, **kwargs):
+OLD_SCHEDULES = ("functions: tick", "functions: reap idle runtimes")
+
+
+def remove_old_schedules(sender, **kwargs):
+    """A schedule runs on one node of many: the ticker and maintenance are each node's now."""
     from django_q.models import Schedule
 
-    interval = max(1, settings.COMPUTE_MAINTENANCE_INTERVAL // 60)
-    Schedule.objects.update_or_create(
-        name="functions: tick",
-        defaults={
-            "func": "functions_app.tasks.tick",
-            "schedule_type": Schedule.CRON,
-            "cron": "* * * * *",
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="functions: reap idle runtimes",
-        defaults={
-            "func": "functions_app.tasks.maintain_runtimes",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": interval,
-            "repeats": -1,
-        },
-    )
+    Schedule.objects.filter(name__in=OLD_SCHEDULES).delete()
 
 
 def changed(sender, update_fields=None, **kwargs):
@@ -53,7 +41,9 @@ def changed(sender, update_fields=None, **kwargs):
 
 
 def connect(app_config):
-    post_migrate.connect(ensure_schedules, sender=app_config, dispatch_uid="functions-schedules")
+    post_migrate.connect(
+        remove_old_schedules, sender=app_config, dispatch_uid="functions-schedules"
+    )
     for model in CACHED_MODELS:
         uid = f"config-version-{model.__name__}"
         post_save.connect(changed, sender=model, dispatch_uid=uid)

@@ -1,7 +1,11 @@
 """django-q2 task entry points (enqueued by ``services/enqueue.py``). Tasks take IDs, are
-idempotent, and claim their row with a conditional update that only one worker can win."""
+idempotent, and claim their row with a conditional update that only one worker can win.
 
-from .services import abuse, builder, events, executions, git, parking, reaper, scheduler
+Periodic work is not a task: each node's cluster (``manage.py node``) runs it for its own
+engine (``services/maintenance.py``); the functions below stay callable for tests and
+operators."""
+
+from .services import builder, executions, maintenance, reaper, scheduler
 
 
 def build_deployment(deployment_pk):
@@ -13,19 +17,8 @@ def run_execution(execution_pk):
 
 
 def maintain_runtimes():
-    """Reap idle warm containers and those of deleted or replaced deployments, and start one
-    for each keep-warm function that has none; fail builds and executions whose worker died;
-    queue again executions parked by a crash; remove repository-check containers left behind;
-    forget ended abuse windows and finished event chains."""
-    return {
-        "reaped": reaper.reap(),
-        "warmed": reaper.keep_warm(),
-        "unparked": parking.sweep(),
-        "builds_failed": builder.recover(),
-        "executions_failed": executions.recover_stuck(),
-        "git_checks_removed": git.reap_probes(),
-        "limits_pruned": abuse.prune() + events.prune_chains(),
-    }
+    """This node's maintenance, at once (see ``services.maintenance.run``)."""
+    return maintenance.run()
 
 
 def warm_up(function_pk):
@@ -35,5 +28,5 @@ def warm_up(function_pk):
 
 
 def tick():
-    """Every minute: start due cron schedules and release due delayed executions."""
+    """Start due cron schedules and release due delayed executions."""
     return len(scheduler.tick())

@@ -17,7 +17,7 @@ from appwrite.services.functions import Functions
 from django.conf import settings as django_settings
 
 from functions_app.models import ApiKey, Project
-from functions_app.services import users
+from functions_app.services import runtime_state, users
 from functions_app.services.callers import KEY_SCOPES
 
 USER_PASSWORD = "correct-horse-9"
@@ -141,8 +141,10 @@ def database_url_of_tests():
 
 
 class Cluster:
-    """``manage.py qcluster`` in its own process group, on the tests' database and storage;
-    tests may kill it outright (as a crash would) and start it again."""
+    """``manage.py node`` (the worker cluster with this node's heartbeat, ticker and
+    maintenance, as ``bin/run`` starts it) in its own process group, on the tests' database
+    and storage, as the tests' own node; tests may kill it outright (as a crash would) and
+    start it again."""
 
     def __init__(self):
         self.env = dict(
@@ -158,7 +160,7 @@ class Cluster:
         root = Path(__file__).resolve().parent.parent
         log = open(Path(django_settings.STORAGE_DIR) / "qcluster.log", "a")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
+            [sys.executable, "manage.py", "node"],
             cwd=root,
             env={**self.env, **overrides},
             stdout=log,
@@ -246,8 +248,8 @@ def engine(qcluster, live_server, project):
     remove_test_containers()
     yield
     remove_test_containers()
-    for folder in ("deployments", "runtime-state"):
-        shutil.rmtree(Path(django_settings.STORAGE_DIR) / folder, ignore_errors=True)
+    shutil.rmtree(Path(django_settings.STORAGE_DIR) / "deployments", ignore_errors=True)
+    shutil.rmtree(runtime_state.folder(), ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,6 +1,7 @@
 """The Django admin: every model's pages work, and each action changes the same state as the
 API does for the same operation."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,16 @@ from django.test import Client
 from django.utils import timezone
 
 from functions_app.api.fields import function_fields
-from functions_app.models import ApiKey, Deployment, Execution, Function, Platform, Team, Variable
+from functions_app.models import (
+    ApiKey,
+    Deployment,
+    Execution,
+    Function,
+    Node,
+    Platform,
+    Team,
+    Variable,
+)
 from functions_app.services import deployments as deployment_service
 from functions_app.services import documents
 from functions_app.services import functions as function_service
@@ -309,6 +319,24 @@ def test_rules_are_listed_read_only(staff, project):
         == 403
     )
     assert function.rules.get() == rule
+
+
+def test_nodes_are_listed_read_only_with_their_state(staff, settings):
+    now = timezone.now()
+    silent = now - timedelta(seconds=settings.NODE_HEARTBEAT_TIMEOUT + 5)
+    Node.objects.create(id="node-a", started_at=now, heartbeat_at=now)
+    Node.objects.create(id="node-b", started_at=silent, heartbeat_at=silent)
+    Node.objects.create(id="node-c", started_at=silent, heartbeat_at=silent, down_at=now)
+    page = staff.get("/admin/functions_app/node/").text
+    rows = {
+        node: page[page.index(f">{node}<") :].split("</tr>")[0]
+        for node in ("node-a", "node-b", "node-c")
+    }
+    assert ">alive<" in rows["node-a"] and ">silent<" in rows["node-b"]
+    assert "down (its work was failed or queued again)" in rows["node-c"]
+    assert staff.get("/admin/functions_app/node/add/").status_code == 403
+    changed = staff.post("/admin/functions_app/node/node-a/change/", {"id": "node-z"})
+    assert changed.status_code == 403 and Node.objects.filter(id="node-a").exists()
 
 
 def test_platforms_are_checked_and_saved_through_the_service(staff, project):

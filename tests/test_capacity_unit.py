@@ -13,7 +13,7 @@ from functions_app.services import capacity
 
 @pytest.fixture
 def function(settings, tmp_path):
-    settings.STORAGE_DIR = tmp_path
+    settings.NODE_DIR = tmp_path
     return SimpleNamespace(
         pk=4242, specification="s-1vcpu-512mb", max_replicas=1, max_concurrency=2
     )

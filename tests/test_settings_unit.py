@@ -81,7 +81,11 @@ def test_git_urls_and_local_roots(monkeypatch, tmp_path):
             module.env_git_url("SOME_URL", "")
     monkeypatch.setenv("SOME_ROOTS", f"{tmp_path}/a, {tmp_path}/b")
     assert module.env_folders("SOME_ROOTS") == [tmp_path / "a", tmp_path / "b"]
-    for bad in (str(module.STORAGE_DIR / "repos"), str(module.STORAGE_DIR.parent)):
+    for bad in (
+        str(module.STORAGE_DIR / "repos"),
+        str(module.STORAGE_DIR.parent),
+        str(module.NODE_DIR / "repos"),
+    ):
         monkeypatch.setenv("SOME_ROOTS", bad)
         with pytest.raises(ImproperlyConfigured, match="must not hold or lie in STORAGE_DIR"):
             module.env_folders("SOME_ROOTS")
@@ -97,6 +101,9 @@ def test_git_urls_and_local_roots(monkeypatch, tmp_path):
         ("FUNCTIONS_TEMPLATES_GIT_URL", "git@github.com:acme"),
         ("VCS_LOCAL_ROOTS", "relative/repos"),
         ("VCS_GIT_TIMEOUT", "0"),
+        ("NODE_ID", "node/one"),
+        ("NODE_ID", "-node"),
+        ("NODE_HEARTBEAT_TIMEOUT", "5"),  # below twice the interval (10 s)
     ],
 )
 def test_the_service_refuses_to_start(tmp_path, name, value):
@@ -118,7 +125,7 @@ def test_every_setting_is_in_the_readme():
     source = (ROOT / "console" / "settings.py").read_text()
     names = set(
         re.findall(
-            r'env(?:_bool|_number|_list|_choice|_ports|_hostnames|_git_url|_folders)?\(\s*"([A-Z_]+)"',
+            r'env(?:_bool|_number|_list|_choice|_ports|_hostnames|_git_url|_folders|_node_id)?\(\s*"([A-Z_]+)"',
             source,
         )
     )

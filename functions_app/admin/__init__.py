@@ -3,6 +3,6 @@ actions that go through the same services as the API (rebuild, cancel, re-run, d
 enable, revoke). django-q2 registers its own models (tasks, schedules, queue). Each module
 registers the models of one area."""
 
-from . import functions, installations, projects, runs
+from . import functions, installations, nodes, projects, runs
 
-__all__ = ["functions", "installations", "projects", "runs"]
+__all__ = ["functions", "installations", "nodes", "projects", "runs"]

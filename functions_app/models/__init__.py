@@ -3,6 +3,7 @@ from .execution import Execution
 from .function import Function
 from .installation import Installation
 from .limits import EventChain, RateWindow
+from .node import Node
 from .platform import Platform
 from .project import ApiKey, Project, Team
 from .rule import Rule
@@ -18,6 +19,7 @@ __all__ = [
     "Execution",
     "Function",
     "Installation",
+    "Node",
     "Platform",
     "Project",
     "ProjectUser",

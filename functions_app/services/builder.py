@@ -280,9 +280,10 @@ def stop(deployment):
     docker.remove_container(build_name(deployment))
 
 
-def recover(now=None):
-    """Maintenance: fail builds whose worker died or that outlived every deadline, removing
-    their containers, and remove build containers no build is using. Returns failed IDs."""
+def recover(now=None, dead_nodes=frozenset()):
+    """Maintenance: fail builds whose worker (or its node) died or that outlived every
+    deadline, removing their containers, and remove this node's build containers no build is
+    using (a build canceled on another node too). Returns failed IDs."""
     now = now or timezone.now()
     leftovers = {c["name"] for c in docker.list_containers(containers.mine("build"))}
     failed = []
@@ -290,7 +291,7 @@ def recover(now=None):
         status__in=(Deployment.Status.PROCESSING, Deployment.Status.BUILDING)
     )
     for deployment in building.select_related("function"):
-        reason = _interruption(deployment, now)
+        reason = _interruption(deployment, now, dead_nodes)
         if reason is None:
             leftovers.discard(build_name(deployment))
             continue
@@ -303,9 +304,9 @@ def recover(now=None):
     return failed
 
 
-def _interruption(deployment, now):
+def _interruption(deployment, now, dead_nodes):
     """Why a build in flight can no longer finish, or None while it still may."""
-    if workers.is_gone(deployment.worker):
+    if workers.is_gone(deployment.worker, dead_nodes):
         return f"Build was interrupted: its worker ({deployment.worker}) stopped."
     started = deployment.build_started_at or deployment.updated_at
     limit = settings.COMPUTE_BUILD_TIMEOUT + ARTIFACT_GRACE + settings.COMPUTE_MAINTENANCE_INTERVAL

@@ -2,7 +2,7 @@
 
 A function has ``Limits.concurrency`` slots on this node, shared by the web processes and the
 workers: byte-range locks (Linux open file description locks) on one file per function in
-``STORAGE_DIR/runtime-state``. A process keeps one descriptor per function and tracks the
+``NODE_DIR/runtime-state``. A process keeps one descriptor per function and tracks the
 slots its own threads hold; the kernel keeps processes apart and frees the slots of a process
 that dies. Slots are taken lowest first, so a caller's slot index tells how many executions of
 the function are running: replicas are added on it and requests spread by it. Workers take a

@@ -109,6 +109,7 @@ def labels(deployment, kind):
     return {
         "functions.managed": "1",
         "functions.instance": instance_id(),
+        "functions.node": settings.NODE_ID,
         "functions.kind": kind,
         "functions.project": deployment.project_id,
         "functions.function": deployment.function.uid,
@@ -117,8 +118,15 @@ def labels(deployment, kind):
 
 
 def mine(kind):
-    """The label filter that finds this installation's containers of one kind."""
-    return {"functions.managed": "1", "functions.kind": kind, "functions.instance": instance_id()}
+    """The label filter that finds this node's containers of one kind, of this installation
+    (nodes share the database, each runs its own engine: never another node's containers,
+    even on an engine two nodes would share)."""
+    return {
+        "functions.managed": "1",
+        "functions.kind": kind,
+        "functions.instance": instance_id(),
+        "functions.node": settings.NODE_ID,
+    }
 
 
 def runtime_name(deployment):

@@ -15,6 +15,10 @@ def build(deployment):
     _on_commit("build_deployment", deployment.pk)
 
 
+def build_id(pk):
+    _on_commit("build_deployment", pk)
+
+
 def execution(execution):
     _on_commit("run_execution", execution.pk)
 

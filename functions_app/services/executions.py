@@ -325,15 +325,15 @@ def delete_execution(execution, origin=None):
     events.execution_changed(execution, "delete", origin, payload)
 
 
-def recover_stuck(now=None):
-    """Maintenance: executions left ``processing`` by a worker that died (on this node), or
-    past their timeout plus a maintenance interval (any node), are failed with the reason."""
+def recover_stuck(now=None, dead_nodes=frozenset()):
+    """Maintenance: executions left ``processing`` by a worker that died (on this node or with
+    a dead node), or past their timeout plus a maintenance interval, are failed with the reason."""
     now = now or timezone.now()
     failed = []
     for execution in Execution.objects.filter(status=Execution.Status.PROCESSING).select_related(
         "function"
     ):
-        reason = _interruption(execution, now)
+        reason = _interruption(execution, now, dead_nodes)
         if reason:
             logger.warning(
                 "Execution %s of %s failed: %s", execution.uid, execution.project_id, reason
@@ -343,8 +343,8 @@ def recover_stuck(now=None):
     return failed
 
 
-def _interruption(execution, now):
-    if workers.is_gone(execution.worker):
+def _interruption(execution, now, dead_nodes):
+    if workers.is_gone(execution.worker, dead_nodes):
         return f"The execution was interrupted: its worker ({execution.worker}) stopped."
     limit = (
         execution.function.timeout + executor.WEDGED_GRACE + settings.COMPUTE_MAINTENANCE_INTERVAL

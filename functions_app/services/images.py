@@ -12,6 +12,12 @@ Two layers per runtime:
 Both tags are content hashes, so :func:`ensure_image` does nothing when they exist.
 Downloaded ``.deb`` files are kept in ``STORAGE_DIR/runtime-build/apt-cache``, which makes a
 rebuild mostly local. Building a base needs root (debootstrap) and a Debian mirror.
+
+Each node builds on its own engine: the lock files are the node's (``NODE_DIR``), while the
+caches under ``STORAGE_DIR/runtime-build`` (debootstrap tars, ``.deb`` files, vendored
+tarballs) are shared by every node, written under a node's own temporary name and renamed
+into place. :func:`ensure_present` is what a cold start calls: a node without the image (a
+runtime outside ``RUNTIME_IMAGES_PREBUILT``) builds it on first use, once at a time.
 """
 
 import base64
@@ -90,6 +96,11 @@ def work_dir():
     return path
 
 
+def _scratch(name):
+    """A path in the shared work folder that only this node uses (nodes build at once)."""
+    return work_dir() / f"{name}.{settings.NODE_ID}"
+
+
 def base_packages(runtime):
     """The Debian packages of a runtime's base image (its manifest's, plus the contract's)."""
     return list(runtime.packages)
@@ -107,9 +118,10 @@ def base_image(runtime):
 
 @contextmanager
 def _lock(name):
-    """An exclusive file lock, so two processes never build the same image at once."""
-    locks = work_dir() / "locks"
-    locks.mkdir(exist_ok=True)
+    """An exclusive file lock, so two processes of this node never build the same image at
+    once. Node-local (``NODE_DIR/image-locks``): each node builds on its own engine."""
+    locks = Path(settings.NODE_DIR) / "image-locks"
+    locks.mkdir(parents=True, exist_ok=True)
     with open(locks / f"{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -149,11 +161,11 @@ def _debootstrap(target, cache, suite):
 
 
 def _keep_debootstrap(kept, cache, suite):
-    fresh = work_dir() / f"debootstrap-{suite}"
+    fresh = _scratch(f"debootstrap-{suite}")
     shutil.rmtree(fresh, ignore_errors=True)
     try:
         _run_debootstrap(fresh, cache, suite)
-        partial = kept.with_suffix(".partial")
+        partial = _scratch(kept.name + ".partial")
         tar = ["tar", "--numeric-owner", "--xattrs", "-C", str(fresh), "-cf", str(partial), "."]
         _run(tar, "tar")
         partial.rename(kept)
@@ -264,7 +276,7 @@ def ensure_base(runtime, force=False, log=None):
         if not force and docker.image_exists(tag):
             return tag, False, 0.0
         started = time.monotonic()
-        rootfs = work_dir() / f"rootfs-{tag.rpartition(':')[2]}"
+        rootfs = _scratch(f"rootfs-{tag.rpartition(':')[2]}")
         if rootfs.exists():
             shutil.rmtree(rootfs)
         try:
@@ -288,6 +300,22 @@ def ensure_base(runtime, force=False, log=None):
 def is_ready(runtime):
     """The runtime's image exists on this engine and sits on its current base."""
     return _is_current(runtime.image, base_image(runtime))
+
+
+PRESENT_FOR = 60.0  # seconds a process trusts that an image it saw is still on its engine
+_present = {}  # image tag -> monotonic time it was last seen current
+
+
+def ensure_present(runtime):
+    """Before a cold start on this node: the runtime's image, built now when this node's
+    engine lacks it (the first cold start waits for it; a node's lock makes one build at a
+    time, the others then find it). Raises :class:`ImageBuildError` or ``DockerError``."""
+    seen = _present.get(runtime.image)
+    if seen is not None and time.monotonic() - seen < PRESENT_FOR:
+        return
+    if not is_ready(runtime):
+        ensure_image(runtime)
+    _present[runtime.image] = time.monotonic()
 
 
 def _is_current(image, base):
@@ -333,14 +361,16 @@ def _record_build_time(result):
             entry |= {"base": result.base, "base_seconds": round(result.base_seconds, 1)}
         entry |= {"image": result.image, "seconds": round(result.seconds, 1)}
         times[result.runtime_id] = entry
-        path.write_text(json.dumps(times, indent=1, sort_keys=True))
+        partial = _scratch("build-times.json.partial")
+        partial.write_text(json.dumps(times, indent=1, sort_keys=True))
+        partial.rename(path)  # another node may write it too: never a half-written file
 
 
 @contextmanager
 def _context(runtime, log):
     """The build context: a copy of the family folder plus ``vendor/`` with the version's
     vendored tarballs (fetched on the host, checked against their pinned integrity)."""
-    context = work_dir() / f"context-{runtime.id}-{runtime.recipe_hash}"
+    context = _scratch(f"context-{runtime.id}-{runtime.recipe_hash}")
     shutil.rmtree(context, ignore_errors=True)
     shutil.copytree(runtime.folder, context, ignore=shutil.ignore_patterns("__pycache__"))
     try:
@@ -362,7 +392,7 @@ def vendored(item, log=None):
         return path
     url = _npm_tarball(item)
     _say(log, f"fetching {item.npm}@{item.version} from {url}")
-    partial = path.with_suffix(".partial")
+    partial = _scratch(path.name + ".partial")
     try:
         _download(url, partial)
     except OSError as error:

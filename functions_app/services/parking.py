@@ -7,14 +7,12 @@ parked; maintenance re-queues whatever a crash may have left parked."""
 import contextlib
 import os
 
-from django.conf import settings
-
 from ..models import Execution
 from . import capacity, enqueue, runtime_state
 
 
 def _flag(function_pk):
-    return os.path.join(settings.STORAGE_DIR, runtime_state.FOLDER, f"parked-{function_pk}")
+    return os.path.join(runtime_state.folder(), f"parked-{function_pk}")
 
 
 def _raise_flag(function_pk):

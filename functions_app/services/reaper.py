@@ -1,7 +1,8 @@
-"""Maintenance of the warm containers: extra replicas go once idle for
+"""Maintenance of this node's warm containers: extra replicas go once idle for
 ``FUNCTIONS_REPLICA_IDLE`` seconds, the first replica after ``COMPUTE_INACTIVE_THRESHOLD``
 (never for a function that keeps one warm, which gets one started when it has none), and
-containers of deployments no longer active go at once. A container a process is calling or
+containers of deployments no longer active, or made before their function's variables or
+limits changed (through whichever node), go at once. A container a process is calling or
 cold-starting is never touched: its state-file lock is taken without waiting, or it is
 skipped."""
 
@@ -23,13 +24,13 @@ def reap(now=None):
     active = {
         (f.project_id, f.deployment_uid): f for f in Function.objects.exclude(deployment_uid="")
     }
-    removed = []
+    removed, configs = [], {}
     for container in docker.list_containers(containers.mine("runtime")):
         fd = runtime_state.try_exclusive(container["name"])
         if fd is None:
             continue
         try:
-            if _reapable(container, active, now):
+            if _reapable(container, active, now) or _stale(container, active, configs):
                 replicas.retire(container["name"])
                 removed.append(container["name"])
         finally:
@@ -56,6 +57,17 @@ def _reapable(container, active, now):
             settings.COMPUTE_INACTIVE_THRESHOLD if role == 0 else settings.FUNCTIONS_REPLICA_IDLE
         )
     return idle > limit or not docker.container_running(container["name"])
+
+
+def _stale(container, active, wanted):
+    """A container made before its function's settings changed (on any node)."""
+    labels = container["labels"]
+    key = (labels.get("functions.project"), labels.get("functions.deployment"))
+    if key not in wanted:
+        deployment = Deployment.objects.filter(function=active[key], uid=key[1]).first()
+        wanted[key] = deployment and replicas.settings_hash(active[key], deployment)
+    made = labels.get(replicas.SETTINGS_LABEL)
+    return bool(made and wanted[key] and made != wanted[key])
 
 
 def keep_warm():

@@ -32,6 +32,7 @@ from . import (
     containers,
     docker,
     egress,
+    images,
     runtime_socket,
     runtime_state,
     specifications,
@@ -45,6 +46,7 @@ LOGS_DIR = "/mnt/logs"
 READY_POLL = 0.002
 STANDBY = "standby"
 CONFIG_LABEL = "functions.config"
+SETTINGS_LABEL = "functions.settings"
 UNHASHED = {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"}  # hold a per-container token
 BACKGROUND_START = 30  # seconds a replica started in the background may take at least
 
@@ -303,6 +305,10 @@ def container_spec(function, deployment, name):
     runtime = runtimes.get(function.runtime)
     if runtime is None:
         raise ColdStartError(f'Runtime "{function.runtime}" is not supported')
+    try:
+        images.ensure_present(runtime)  # a node that lacks the image builds it on first use
+    except images.ImageBuildError as exc:
+        raise ColdStartError(f"The runtime image could not be built on this node: {exc}") from exc
     spec = specifications.get(function.specification) or specifications.get(
         specifications.DEFAULT_SLUG
     )
@@ -339,7 +345,20 @@ def container_spec(function, deployment, name):
         **containers.limits(spec),
     )
     made.labels[CONFIG_LABEL] = config_hash(made)
+    made.labels[SETTINGS_LABEL] = settings_hash(function, deployment)
     return made
+
+
+def settings_hash(function, deployment):
+    """What the function's settings (its variables, the project's, its specification) give a
+    container of the deployment, from the database alone: the same on every node, so that a
+    node's maintenance can tell its containers made before a change made through another."""
+    spec = specifications.get(function.specification) or specifications.get(
+        specifications.DEFAULT_SLUG
+    )
+    env = sorted(container_environment(function, deployment, spec).items())
+    parts = [env, spec.cpus, spec.memory, deployment.entrypoint]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def config_hash(spec):

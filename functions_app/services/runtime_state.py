@@ -1,5 +1,5 @@
-"""What the host keeps about each runtime container, in a folder no container can see
-(``STORAGE_DIR/runtime-state``): one file per container name. It is flocked exclusively while
+"""What the host keeps about each runtime container, in a folder of this node that no container
+can see (``NODE_DIR/runtime-state``): one file per container name. It is flocked exclusively while
 the container is cold-started or reaped, and shared while any process has calls in flight on
 it, so the reaper never removes a container that is serving or starting; its mtime is the
 container's last use.
@@ -25,7 +25,7 @@ FOLDER = "runtime-state"
 
 
 def folder():
-    return Path(settings.STORAGE_DIR) / FOLDER
+    return Path(settings.NODE_DIR) / FOLDER
 
 
 def path(name):

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from croniter import croniter
+from django.db import transaction
 
 from ..models import Execution, Function
 from . import enqueue
@@ -52,15 +53,18 @@ def tick(now=None):
     """Run what is due: cron schedules and delayed (``scheduledAt``) executions.
 
     Each due function is claimed with a conditional update of ``schedule_next``, so tickers
-    running at once start one execution per function per minute; a function whose ticks were
-    missed while nothing ran is run once and moves on to its next future time."""
+    running at once (every node runs one) start one execution per function per minute; the
+    claim and the execution's row commit together, so a ticker that dies between them loses
+    nothing. A function whose ticks were missed while nothing ran is run once and moves on to
+    its next future time."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     started = []
     for function in Function.objects.filter(schedule_next__lte=now, enabled=True).exclude(
         schedule=""
     ):
-        if _claim_tick(function, now):
-            started.append(_start_scheduled(function))
+        with transaction.atomic():
+            if _claim_tick(function, now):
+                started.append(_start_scheduled(function))
     return started + _release_delayed(now)
 
 

@@ -1,6 +1,7 @@
 """Who runs a piece of work: ``<node>:<pid>:<process start time>``, recorded when a build or
-an execution is claimed, so that maintenance can tell work whose process died (on this node)
-from work that is still running. The start time guards against a recycled pid."""
+an execution is claimed, so that maintenance can tell work whose process died (on this node),
+or whose node died (its heartbeat stopped: ``services/nodes.py``), from work that is still
+running. The start time guards against a recycled pid."""
 
 import os
 
@@ -25,10 +26,12 @@ def current():
     return f"{settings.NODE_ID}:{pid}:{_started(pid)}"
 
 
-def is_gone(identity):
-    """True only when the worker ran on this node and its process no longer exists. Work of
-    other nodes (or of unknown workers) is judged by its deadline instead."""
+def is_gone(identity, dead_nodes=frozenset()):
+    """True when the worker ran on a node in ``dead_nodes``, or on this node and its process
+    no longer exists. Work of other nodes (or of unknown workers) is judged by its deadline."""
     parts = (identity or "").rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != settings.NODE_ID or not parts[1].isdigit():
+    if len(parts) != 3 or not parts[1].isdigit():
         return False
-    return _started(parts[1]) != parts[2]
+    if parts[0] in dead_nodes:
+        return True
+    return parts[0] == settings.NODE_ID and _started(parts[1]) != parts[2]
