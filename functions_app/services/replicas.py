@@ -258,18 +258,28 @@ def start(function, deployment, index, deadline):
 
 def _claim_standby(deployment, spec):
     """The deployment's standby, renamed ``spec.name`` and started, when it was made with
-    the configuration ``spec`` has (a stale one is removed); else None."""
-    standby = standby_name(deployment)
-    labels = docker.container_labels(standby)
-    if labels is None:
-        return None
-    if labels.get(CONFIG_LABEL) != spec.labels[CONFIG_LABEL]:
-        docker.remove_container(standby)  # variables or limits changed since it was made
-        return None
-    name = spec.name
-    if not docker.rename_container(standby, name):
-        return None
-    started = docker.start_container(name)
+    the configuration ``spec`` has (a stale one is removed); else None, and the caller
+    creates its own container.
+
+    The cold starts of different replicas (in any process) claim the one standby in turn,
+    under its own lock: the engine looks a rename's container up by its old name before it
+    locks it, then renames it from whatever name it has by then, so two claims at once both
+    "succeeded" and the first claimer's container was renamed away under it (its start or
+    inspect found no container of its name)."""
+    standby, name = standby_name(deployment), spec.name
+    with _lock(standby), runtime_state.exclusive(standby):
+        labels = docker.container_labels(standby)
+        if labels is None:
+            return None
+        if labels.get(CONFIG_LABEL) != spec.labels[CONFIG_LABEL]:
+            docker.remove_container(standby)  # variables or limits changed since it was made
+            return None
+        if not docker.rename_container(standby, name):
+            return None
+    try:
+        started = docker.start_container(name)
+    except docker.DockerError:
+        return None  # removed again by start_container: the caller makes a fresh one
     if SOCKET_DIR not in started.volumes or LOGS_DIR not in started.volumes:
         docker.remove_container(name)
         return None
