@@ -206,6 +206,31 @@ def test_cold_starts_of_different_replicas_share_the_standby_safely(functions, r
             assert docker.running_volumes(runtime.name)[0] == runtime.container_id
 
 
+def test_a_container_removed_as_it_starts_is_made_again(functions, roomy, monkeypatch):
+    """Something outside the cold start's locks (an operator's ``docker rm``, a cleanup by
+    label) removes the container it is starting, twice: the standby it claimed, then the
+    container it made itself. The cold start makes another rather than failing the call."""
+    function = sleeper(functions)
+    deployment = Deployment.objects.get(function=function, uid=function.deployment_uid)
+    name = replicas.replica_name(deployment, 0)
+    replicas.prepare(function, deployment)
+    standby_id = container_ids(deployment)[replicas.standby_name(deployment)]
+    start, removed = docker.start_container, []
+
+    def removed_first(container):
+        if len(removed) < 2:
+            removed.append(container_ids(deployment)[container])
+            docker.remove_container(container)
+        return start(container)
+
+    monkeypatch.setattr(docker, "start_container", removed_first)
+    runtime = replicas.start(function, deployment, 0, time.monotonic() + 60)
+    assert removed[0] == standby_id and len(removed) == 2
+    assert runtime.container_id not in removed
+    assert docker.running_volumes(name)[0] == runtime.container_id
+    assert running_replicas(function) == [name]
+
+
 # -- keep warm ---------------------------------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ STANDBY = "standby"
 CONFIG_LABEL = "functions.config"
 UNHASHED = {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"}  # hold a per-container token
 BACKGROUND_START = 30  # seconds a replica started in the background may take at least
+START_TRIES = 3  # containers one cold start makes when they are removed as they start
 
 
 class ColdStartError(Exception):
@@ -245,8 +246,7 @@ def start(function, deployment, index, deadline):
         if runtime is None or not runtime_socket.is_listening(runtime.socket_dir):
             _forget_name(name)
             docker.remove_container(name)  # stopped, or running but not answering
-            spec = container_spec(function, deployment, name)
-            started = _claim_standby(deployment, spec) or docker.run_container(spec)
+            started = _started(deployment, container_spec(function, deployment, name))
             volumes = started.volumes
             runtime = Runtime(
                 name, started.id, volumes[SOCKET_DIR], volumes[LOGS_DIR], secret_for(base)
@@ -254,6 +254,17 @@ def start(function, deployment, index, deadline):
             _wait_ready(runtime, deadline)
             _in_background(prepare, function, deployment)
     return _register(base, index, runtime)
+
+
+def _started(deployment, spec):
+    """The standby, or a container of its own: one removed under the cold start by something
+    outside these locks (an operator's ``docker rm``, a cleanup by label) is made again."""
+    for _ in range(START_TRIES - 1):
+        try:
+            return _claim_standby(deployment, spec) or docker.run_container(spec)
+        except docker.Gone:
+            pass
+    return _claim_standby(deployment, spec) or docker.run_container(spec)
 
 
 def _claim_standby(deployment, spec):
