@@ -2,10 +2,12 @@
 containers, a real worker cluster and (for the caches) a second web process: gunicorn on the
 tests' database. No timing assertions: only what happened, and in which order."""
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 import requests
 from appwrite.services.functions import Functions
 from django.conf import settings as django_settings
+from django.db import connections
 
 from functions_app import tasks
 from functions_app.models import ApiKey, Deployment, Execution, Function
@@ -75,6 +78,14 @@ def running_replicas(function):
         for c in found
         if c["running"] and isinstance(replicas.role_of(c["name"], base), int)
     )
+
+
+def container_ids(deployment):
+    """{name: id} of the deployment's runtime containers, running or not."""
+    found = docker.list_containers(
+        containers.mine("runtime") | {"functions.deployment": deployment.uid}
+    )
+    return {c["name"]: c["id"] for c in found}
 
 
 def call(live_server, function_id, seconds, key=None):
@@ -146,6 +157,78 @@ def test_concurrent_cold_starts_of_one_replica_merge(functions, live_server, roo
     assert [status for status, _ in results] == [201] * 6, results
     assert len(hosts(results)) == 1
     assert running_replicas(function) == [f"fn-main-{function.deployment_uid}"]
+
+
+def test_cold_starts_of_different_replicas_share_the_standby_safely(functions, roomy, monkeypatch):
+    """Every replica's cold start tries to claim the deployment's one standby. The engine
+    looks a rename's container up by name before it locks it, then renames it from whatever
+    name it has by then: two claims at once renamed the same container twice, and the first
+    claimer's start (or inspect) found no container of its name, or two replicas had the same
+    container. Rounds of four replicas cold-started at once: all start, each its own
+    container, one of them from the standby.
+
+    The renames of a round are let go together (when every claimer has come to its rename,
+    or after a second, as when the claims take turns) so that the race is met every round."""
+    function = sleeper(functions, max_replicas=4)
+    deployment = Deployment.objects.get(function=function, uid=function.deployment_uid)
+    names = [replicas.replica_name(deployment, index) for index in range(4)]
+    rename = docker.rename_container
+    renames = threading.Barrier(len(names), timeout=1)
+
+    def rename_together(name, new_name):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            renames.wait()
+        return rename(name, new_name)
+
+    monkeypatch.setattr(docker, "rename_container", rename_together)
+    for _ in range(4):
+        for name in names:
+            replicas.retire(name)
+        replicas.prepare(function, deployment)
+        standby_id = container_ids(deployment)[replicas.standby_name(deployment)]
+        renames.reset()
+        callers = threading.Barrier(len(names))
+
+        def cold_start(index, callers=callers):
+            callers.wait()
+            try:
+                return replicas.start(function, deployment, index, time.monotonic() + 60)
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(len(names)) as pool:
+            started = list(pool.map(cold_start, range(len(names))))
+        assert [runtime.name for runtime in started] == names
+        assert len({runtime.container_id for runtime in started}) == len(names)
+        assert standby_id in {runtime.container_id for runtime in started}
+        assert running_replicas(function) == sorted(names)
+        for runtime in started:
+            assert docker.running_volumes(runtime.name)[0] == runtime.container_id
+
+
+def test_a_container_removed_as_it_starts_is_made_again(functions, roomy, monkeypatch):
+    """Something outside the cold start's locks (an operator's ``docker rm``, a cleanup by
+    label) removes the container it is starting, twice: the standby it claimed, then the
+    container it made itself. The cold start makes another rather than failing the call."""
+    function = sleeper(functions)
+    deployment = Deployment.objects.get(function=function, uid=function.deployment_uid)
+    name = replicas.replica_name(deployment, 0)
+    replicas.prepare(function, deployment)
+    standby_id = container_ids(deployment)[replicas.standby_name(deployment)]
+    start, removed = docker.start_container, []
+
+    def removed_first(container):
+        if len(removed) < 2:
+            removed.append(container_ids(deployment)[container])
+            docker.remove_container(container)
+        return start(container)
+
+    monkeypatch.setattr(docker, "start_container", removed_first)
+    runtime = replicas.start(function, deployment, 0, time.monotonic() + 60)
+    assert removed[0] == standby_id and len(removed) == 2
+    assert runtime.container_id not in removed
+    assert docker.running_volumes(name)[0] == runtime.container_id
+    assert running_replicas(function) == [name]
 
 
 # -- keep warm ---------------------------------------------------------------------------------

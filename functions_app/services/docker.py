@@ -229,11 +229,19 @@ def create_container(spec):
     return container.id
 
 
+class Gone(DockerError):
+    """The container was removed (or renamed) while it was being started."""
+
+
 def start_container(name):
-    """Start a created container (removed again if it cannot start). Returns :class:`Started`."""
+    """Start a created container (removed again if it cannot start). Returns :class:`Started`;
+    raises :class:`Gone` when no container has this name any more."""
     try:
         client().api.start(name)
         attrs = client().api.inspect_container(name)
+    except sdk_errors.NotFound as error:
+        remove_container(name)
+        raise Gone(f"Starting container {name} failed: {error}") from error
     except (sdk_errors.DockerException, requests.RequestException) as error:
         remove_container(name)
         raise _wrap(f"Starting container {name}", error) from error

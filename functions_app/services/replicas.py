@@ -49,6 +49,7 @@ CONFIG_LABEL = "functions.config"
 SETTINGS_LABEL = "functions.settings"
 UNHASHED = {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"}  # hold a per-container token
 BACKGROUND_START = 30  # seconds a replica started in the background may take at least
+START_TRIES = 3  # containers one cold start makes when they are removed as they start
 
 
 class ColdStartError(Exception):
@@ -247,8 +248,7 @@ def start(function, deployment, index, deadline):
         if runtime is None or not runtime_socket.is_listening(runtime.socket_dir):
             _forget_name(name)
             docker.remove_container(name)  # stopped, or running but not answering
-            spec = container_spec(function, deployment, name)
-            started = _claim_standby(deployment, spec) or docker.run_container(spec)
+            started = _started(deployment, container_spec(function, deployment, name))
             volumes = started.volumes
             runtime = Runtime(
                 name, started.id, volumes[SOCKET_DIR], volumes[LOGS_DIR], secret_for(base)
@@ -258,20 +258,41 @@ def start(function, deployment, index, deadline):
     return _register(base, index, runtime)
 
 
+def _started(deployment, spec):
+    """The standby, or a container of its own: one removed under the cold start by something
+    outside these locks (an operator's ``docker rm``, a cleanup by label) is made again."""
+    for _ in range(START_TRIES - 1):
+        try:
+            return _claim_standby(deployment, spec) or docker.run_container(spec)
+        except docker.Gone:
+            pass
+    return _claim_standby(deployment, spec) or docker.run_container(spec)
+
+
 def _claim_standby(deployment, spec):
     """The deployment's standby, renamed ``spec.name`` and started, when it was made with
-    the configuration ``spec`` has (a stale one is removed); else None."""
-    standby = standby_name(deployment)
-    labels = docker.container_labels(standby)
-    if labels is None:
-        return None
-    if labels.get(CONFIG_LABEL) != spec.labels[CONFIG_LABEL]:
-        docker.remove_container(standby)  # variables or limits changed since it was made
-        return None
-    name = spec.name
-    if not docker.rename_container(standby, name):
-        return None
-    started = docker.start_container(name)
+    the configuration ``spec`` has (a stale one is removed); else None, and the caller
+    creates its own container.
+
+    The cold starts of different replicas (in any process) claim the one standby in turn,
+    under its own lock: the engine looks a rename's container up by its old name before it
+    locks it, then renames it from whatever name it has by then, so two claims at once both
+    "succeeded" and the first claimer's container was renamed away under it (its start or
+    inspect found no container of its name)."""
+    standby, name = standby_name(deployment), spec.name
+    with _lock(standby), runtime_state.exclusive(standby):
+        labels = docker.container_labels(standby)
+        if labels is None:
+            return None
+        if labels.get(CONFIG_LABEL) != spec.labels[CONFIG_LABEL]:
+            docker.remove_container(standby)  # variables or limits changed since it was made
+            return None
+        if not docker.rename_container(standby, name):
+            return None
+    try:
+        started = docker.start_container(name)
+    except docker.DockerError:
+        return None  # removed again by start_container: the caller makes a fresh one
     if SOCKET_DIR not in started.volumes or LOGS_DIR not in started.volumes:
         docker.remove_container(name)
         return None
