@@ -11,7 +11,7 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django_q.models import Task
 
-from functions_app.models import ApiKey, Deployment, Execution, Function
+from functions_app.models import ApiKey, Deployment, Execution, Function, Node
 from functions_app.services import health
 
 from .helpers import queued_tasks
@@ -890,7 +890,9 @@ CLUSTER_CLOCK = {"functions_app.tasks.tick", "functions_app.tasks.maintain_runti
 def snapshot():
     """Every row of every model of the app (and of the task results), as tuples, the tasks
     waiting in the broker (ORM or Redis) and the stored files."""
-    models = [*apps.get_app_config("functions_app").get_models(), Task]
+    # Node rows are the worker cluster's heartbeats (``manage.py node``), written on its clock.
+    app_models = apps.get_app_config("functions_app").get_models()
+    models = [*(model for model in app_models if model is not Node), Task]
     rows = {}
     for model in models:
         fields = [
