@@ -197,7 +197,10 @@ def test_rerun_execution_queues_the_same_request(staff, raw, project):
         "function_id",
     )
     assert [getattr(copy, f) for f in same] == [getattr(original, f) for f in same]
-    assert bytes(copy.request_body) == b"payload" and copy.status == "waiting"
+    assert bytes(copy.request_body) == b"payload"
+    # Queued, not run by the admin: still waiting, or claimed by a worker (a running cluster on
+    # the Redis broker takes it at once; its deployment has no code, so it then fails).
+    assert copy.status == "waiting" or copy.worker
     assert copy.runtime_headers["x-demo"] == "yes"
 
 
