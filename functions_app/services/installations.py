@@ -19,9 +19,9 @@ from ..errors import AppwriteError, param_invalid
 from ..ids import unique_id
 from ..models import Function, Installation
 from . import git, secrets
+from .names import clean_name
 
 Provider = Installation.Provider
-NAME_LENGTH = 128
 URL_LENGTH = 1024
 SECRET_LENGTH = 16384
 SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
@@ -34,16 +34,6 @@ TOKEN_USERS = {Provider.GITHUB: "x-access-token", Provider.GITLAB: "oauth2"}
 
 
 # -- checks ---------------------------------------------------------------------------------
-
-
-def clean_name(value):
-    name = (value or "").strip()
-    if not 1 <= len(name) <= NAME_LENGTH or "\x00" in name:
-        raise param_invalid(
-            "name",
-            f"Value must be a valid string and at least 1 chars and no longer than {NAME_LENGTH} chars",
-        )
-    return name
 
 
 def clean_provider(value):

@@ -6,9 +6,9 @@ from ..errors import param_invalid
 from ..hostnames import is_pattern
 from ..ids import unique_id
 from ..models import Platform
+from .names import clean_name
 
 TYPES = [value for value, _ in Platform.TYPES]
-NAME_LENGTH = 128
 HOSTNAME_INVALID = (
     "Value must be a valid hostname without path, port and protocol, or `*.` followed by one "
     "(for every host under it)."
@@ -19,16 +19,6 @@ def clean_type(value):
     if value not in TYPES:
         raise param_invalid("type", f"Value must be one of ({', '.join(TYPES)})")
     return value
-
-
-def clean_name(value):
-    name = (value or "").strip()
-    if not 1 <= len(name) <= NAME_LENGTH or "\x00" in name:
-        raise param_invalid(
-            "name",
-            f"Value must be a valid string and at least 1 chars and no longer than {NAME_LENGTH} chars",
-        )
-    return name
 
 
 def clean_hostname(value):
